@@ -1,0 +1,1 @@
+"""voicesmith: turn recordings into a TTS voice."""

@@ -1,0 +1,5 @@
+"""python -m voicesmith runs the CLI."""
+
+from voicesmith.cli import app
+
+app()

@@ -1,0 +1,110 @@
+"""create_app(): routers, error mapping, middleware and the startup sequence."""
+
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from voicesmith.auth import service as auth_service
+from voicesmith.auth.router import admin_router as users_router
+from voicesmith.auth.router import router as auth_router
+from voicesmith.config import Settings, get_settings
+from voicesmith.datasets.router import router as datasets_router
+from voicesmith.db import make_engine, make_sessionmaker, run_migrations, session_scope
+from voicesmith.errors import VoicesmithError
+from voicesmith.middleware import BodyLimitMiddleware
+
+log = logging.getLogger("voicesmith")
+INITIAL_PASSWORD_FILE = "initial_admin_password"
+UPLOAD_PATHS = ("/api/v1/admin/training/upload",)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the ASGI app for the given settings."""
+    settings = settings or get_settings()
+    engine = make_engine(settings.resolved_database_url)
+    app = FastAPI(title="voicesmith", version="0.1.0", lifespan=_lifespan)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    for router in (auth_router, users_router, datasets_router):
+        app.include_router(router)
+    app.add_api_route("/api/v1/health", health, methods=["GET"], tags=["health"])
+    _add_error_handlers(app)
+    app.add_middleware(
+        BodyLimitMiddleware, upload_limit=settings.max_upload_bytes, upload_paths=UPLOAD_PATHS
+    )
+    return app
+
+
+def health() -> dict[str, str]:
+    """Liveness check."""
+    return {"status": "ok"}
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Prepare the data dir and database, and make sure an admin exists."""
+    prepare(app.state.settings, app)
+    yield
+    app.state.engine.dispose()
+
+
+def prepare(settings: Settings, app: FastAPI) -> None:
+    """Create directories, migrate, and bootstrap the first admin."""
+    for path in (settings.data_dir, settings.datasets_dir, settings.runs_dir):
+        path.mkdir(parents=True, exist_ok=True)
+    run_migrations(app.state.engine)
+    with session_scope(app.state.sessionmaker) as session:
+        auth_service.purge_expired_tokens(session=session)
+        password = settings.admin_password.get_secret_value() if settings.admin_password else None
+        generated = auth_service.ensure_admin(
+            session=session, username=settings.admin_username, password=password
+        )
+    if generated:
+        _announce_generated_password(settings, generated)
+
+
+def _announce_generated_password(settings: Settings, password: str) -> None:
+    """Print a generated admin password once and keep it in a 0600 file."""
+    path = settings.data_dir / INITIAL_PASSWORD_FILE
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(password + "\n")
+    os.chmod(path, 0o600)
+    print(
+        f"\n  Created admin '{settings.admin_username}' with password: {password}\n"
+        f"  (also saved to {path.resolve()}; delete it once noted)\n",
+        flush=True,
+    )
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    """Map domain errors and validation errors to {"detail": "..."} responses."""
+
+    @app.exception_handler(VoicesmithError)
+    async def _domain(_req: Request, exc: VoicesmithError) -> JSONResponse:
+        return JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_req: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": _describe(exc)}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_req: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        return JSONResponse({"detail": detail}, exc.status_code, headers=exc.headers)
+
+
+def _describe(exc: RequestValidationError) -> str:
+    """Flatten pydantic's error list into one sentence a person can read."""
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "query"))
+        parts.append(f"{where}: {error.get('msg', 'invalid')}" if where else error.get("msg", ""))
+    return "; ".join(parts) or "the request is invalid"

@@ -1,0 +1,47 @@
+"""Request and response bodies for auth and user management."""
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from voicesmith.auth.models import Role
+
+
+class LoginRequest(BaseModel):
+    """Credentials for POST /auth/login."""
+
+    username: str = Field(max_length=256)
+    password: str = Field(max_length=1024)
+
+
+class TokenResponse(BaseModel):
+    """A bearer token and when it stops working."""
+
+    access_token: str
+    token_type: str = "bearer"
+    expires_at: datetime
+
+
+class UserOut(BaseModel):
+    """A user as the API shows it; never the hash."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    username: str
+    role: Role
+    created_at: datetime
+
+
+class UserCreate(BaseModel):
+    """An admin's request to create a user."""
+
+    username: str = Field(max_length=256)
+    password: str = Field(max_length=1024)
+    role: Role = Role.USER
+
+
+class UserList(BaseModel):
+    """All users."""
+
+    status: str = "ok"
+    users: list[UserOut]

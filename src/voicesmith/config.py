@@ -1,0 +1,73 @@
+"""Typed settings read from VOICESMITH_* environment variables and .env."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Passwords that ship in tutorials; refusing them keeps a copy-pasted setup from going live.
+_DEFAULT_SECRETS = {"admin", "password", "changeme", "changethis", "secret", "voicesmith"}
+
+
+class Settings(BaseSettings):
+    """Every knob of the service; see the README for what each one does."""
+
+    model_config = SettingsConfigDict(env_prefix="VOICESMITH_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path("var")
+    database_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+
+    admin_username: str = "admin"
+    admin_password: SecretStr | None = None
+    token_ttl_hours: float = Field(default=168.0, gt=0)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_lockout_seconds: int = Field(default=300, ge=1)
+
+    max_upload_mb: float = Field(default=50.0, gt=0)
+    min_clip_seconds: float = Field(default=0.5, ge=0)
+    max_clip_seconds: float = Field(default=30.0, gt=0)
+    max_transcript_chars: int = Field(default=500, ge=1)
+
+    @field_validator("admin_password")
+    @classmethod
+    def _refuse_default_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        secret = value.get_secret_value()
+        if len(secret) < 8 or secret.lower() in _DEFAULT_SECRETS:
+            raise ValueError(
+                "VOICESMITH_ADMIN_PASSWORD must be at least 8 characters and not a default "
+                "such as 'changeme'; unset it to have one generated"
+            )
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file in the data dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'voicesmith.db').resolve()}"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        """The upload size limit in bytes."""
+        return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def datasets_dir(self) -> Path:
+        """Where LJSpeech datasets live: <data_dir>/data."""
+        return self.data_dir / "data"
+
+    @property
+    def runs_dir(self) -> Path:
+        """Where training runs live: <data_dir>/training_runs."""
+        return self.data_dir / "training_runs"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

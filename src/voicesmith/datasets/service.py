@@ -1,0 +1,224 @@
+"""Storing uploaded clips and listing datasets."""
+
+import os
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from voicesmith.config import Settings
+from voicesmith.datasets import layout
+from voicesmith.datasets.audio import TARGET_RATE, AudioDecodeError, DecodedAudio, decode_to_pcm16
+from voicesmith.datasets.models import Clip, Dataset
+from voicesmith.errors import BadInput, TooLarge
+
+DATASET_NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII)
+FORMATS_HINT = "upload MP3, WAV, M4A, FLAC or OGG audio"
+
+
+@dataclass(frozen=True)
+class StoredClip:
+    """Where an uploaded clip landed."""
+
+    dataset: str
+    wav_filename: str
+    metadata_path: Path
+    duration_seconds: float
+
+
+@dataclass(frozen=True)
+class DatasetSummary:
+    """A dataset with its clip count and total length."""
+
+    name: str
+    audio_count: int
+    total_seconds: float
+    created_at: datetime
+
+
+def validate_dataset_name(name: str) -> str:
+    """Return the name if it is safe as a directory name, else raise BadInput."""
+    if not DATASET_NAME_RE.fullmatch(name):
+        raise BadInput(
+            "dataset name may contain only letters, digits, '_' and '-', 1 to 64 characters"
+        )
+    return name
+
+
+def validate_transcript(text: str, *, max_chars: int) -> str:
+    """Return a clean single-line transcript, else raise BadInput naming the problem."""
+    if "|" in text:
+        raise BadInput("transcript may not contain '|', which separates fields in metadata.csv")
+    if "\n" in text or "\r" in text:
+        raise BadInput("transcript must be a single line; remove the line breaks")
+    text = unicodedata.normalize("NFC", text).strip()
+    if not text:
+        raise BadInput("transcript is empty; type what is said in the clip")
+    bad = next((c for c in text if unicodedata.category(c) in {"Cc", "Cf", "Cs"}), None)
+    if bad is not None:
+        raise BadInput(f"transcript contains the control character U+{ord(bad):04X}; remove it")
+    if len(text) > max_chars:
+        raise BadInput(f"transcript is {len(text)} characters; the limit is {max_chars}")
+    return text
+
+
+def store_upload(
+    *,
+    session: Session,
+    settings: Settings,
+    dataset_name: str,
+    transcript: str,
+    audio: BinaryIO,
+    filename: str,
+) -> StoredClip:
+    """Validate, convert and store one clip, then re-render the dataset's metadata.csv."""
+    name = validate_dataset_name(dataset_name)
+    text = validate_transcript(transcript, max_chars=settings.max_transcript_chars)
+    _check_size(audio, settings.max_upload_bytes)
+    decoded = _decode(audio, settings)
+    tmp = layout.write_wav_temp(decoded.samples, TARGET_RATE, settings.data_dir / "tmp")
+    try:
+        with layout.dataset_lock(settings.data_dir / "locks", name):
+            dataset = _get_or_create_dataset(session=session, name=name)
+            clip = _commit_clip(
+                session=session,
+                settings=settings,
+                dataset=dataset,
+                tmp=tmp,
+                clip=_new_clip(dataset, text, decoded, filename),
+            )
+            metadata = render_metadata(session=session, settings=settings, dataset=dataset)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return StoredClip(name, clip.wav_filename, metadata, clip.duration_seconds)
+
+
+def _check_size(audio: BinaryIO, limit: int) -> None:
+    """Reject empty and oversized uploads before decoding."""
+    size = audio.seek(0, os.SEEK_END)
+    audio.seek(0)
+    if size == 0:
+        raise BadInput("the audio file is empty")
+    if size > limit:
+        raise TooLarge(
+            f"the audio file is {size / 2**20:.1f} MB; the limit is {limit / 2**20:g} MB"
+        )
+
+
+def _decode(audio: BinaryIO, settings: Settings) -> DecodedAudio:
+    """Decode the upload, turning decoder failures and bad lengths into BadInput."""
+    try:
+        decoded = decode_to_pcm16(audio, max_seconds=settings.max_clip_seconds)
+    except AudioDecodeError as exc:
+        hint = "split it into sentences" if "longer" in str(exc) else FORMATS_HINT
+        raise BadInput(f"{exc}; {hint}") from exc
+    if decoded.duration_seconds < settings.min_clip_seconds:
+        raise BadInput(
+            f"the clip is {decoded.duration_seconds:.2f} s; clips must be at least "
+            f"{settings.min_clip_seconds:g} s"
+        )
+    return decoded
+
+
+def _new_clip(dataset: Dataset, text: str, decoded: DecodedAudio, filename: str) -> Clip:
+    """A clip row for decoded audio; the filename is chosen under the lock."""
+    return Clip(
+        dataset_id=dataset.id,
+        wav_filename=layout.safe_stem(filename),
+        transcript=text,
+        duration_seconds=decoded.duration_seconds,
+        original_filename=Path(filename).name[:255] or "upload",
+        original_format=decoded.source_format[:64],
+        original_codec=decoded.source_codec[:64],
+        original_sample_rate=decoded.source_rate,
+        original_channels=decoded.source_channels,
+    )
+
+
+def _get_or_create_dataset(*, session: Session, name: str) -> Dataset:
+    """The dataset row with this name, created on first upload."""
+    dataset = get_dataset(session=session, name=name)
+    if dataset is not None:
+        return dataset
+    try:
+        dataset = Dataset(name=name)
+        session.add(dataset)
+        session.commit()
+    except IntegrityError:
+        # Another host created it between our read and write.
+        session.rollback()
+        dataset = get_dataset(session=session, name=name)
+        assert dataset is not None
+    return dataset
+
+
+def _commit_clip(
+    *, session: Session, settings: Settings, dataset: Dataset, tmp: Path, clip: Clip
+) -> Clip:
+    """Move the WAV into wavs/ and commit its row; neither survives without the other."""
+    wavs = layout.dataset_dir(settings.datasets_dir, dataset.name) / layout.WAVS_DIR
+    wavs.mkdir(parents=True, exist_ok=True)
+    clip.wav_filename = _unique_wav_name(session, dataset, wavs, clip.wav_filename)
+    session.add(clip)
+    session.flush()
+    final = wavs / clip.wav_filename
+    os.replace(tmp, final)
+    try:
+        session.commit()
+    except BaseException:
+        final.unlink(missing_ok=True)
+        raise
+    layout.fsync_dir(wavs)
+    return clip
+
+
+def _unique_wav_name(session: Session, dataset: Dataset, wavs: Path, stem: str) -> str:
+    """stem.wav, or stem_2.wav, stem_3.wav... when taken by a row or a file."""
+    taken = set(session.scalars(select(Clip.wav_filename).where(Clip.dataset_id == dataset.id)))
+    candidate, n = f"{stem}.wav", 1
+    while candidate in taken or (wavs / candidate).exists():
+        n += 1
+        candidate = f"{stem}_{n}.wav"
+    return candidate
+
+
+def render_metadata(*, session: Session, settings: Settings, dataset: Dataset) -> Path:
+    """Rewrite metadata.csv from the clip rows; call with the dataset lock held."""
+    rows = session.execute(
+        select(Clip.wav_filename, Clip.transcript)
+        .where(Clip.dataset_id == dataset.id)
+        .order_by(Clip.id)
+    )
+    path = layout.dataset_dir(settings.datasets_dir, dataset.name) / layout.METADATA_FILE
+    layout.render_metadata(path, rows.tuples())
+    return path.resolve()
+
+
+def get_dataset(*, session: Session, name: str) -> Dataset | None:
+    """The dataset with this name, if any."""
+    return session.scalar(select(Dataset).where(Dataset.name == name))
+
+
+def list_datasets(*, session: Session) -> list[DatasetSummary]:
+    """Every dataset with its clip count and total audio length."""
+    query = (
+        select(
+            Dataset.name,
+            Dataset.created_at,
+            func.count(Clip.id),
+            func.coalesce(func.sum(Clip.duration_seconds), 0.0),
+        )
+        .outerjoin(Clip, Clip.dataset_id == Dataset.id)
+        .group_by(Dataset.id)
+        .order_by(Dataset.name)
+    )
+    return [
+        DatasetSummary(name=name, audio_count=count, total_seconds=float(total), created_at=created)
+        for name, created, count, total in session.execute(query)
+    ]

@@ -1,0 +1,81 @@
+"""ASGI middleware that refuses oversized bodies before anything buffers them."""
+
+import json
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+# Multipart framing and the text fields ride along with the audio part.
+MULTIPART_SLACK_BYTES = 1024 * 1024
+DEFAULT_BODY_LIMIT = 1024 * 1024
+
+
+class BodyTooLarge(Exception):
+    """Raised from receive() once a body passes its limit."""
+
+
+class BodyLimitMiddleware:
+    """413 for bodies over the limit, by Content-Length up front or by counting as they stream."""
+
+    def __init__(self, app: ASGIApp, *, upload_limit: int, upload_paths: tuple[str, ...]) -> None:
+        self.app = app
+        self.upload_limit = upload_limit + MULTIPART_SLACK_BYTES
+        self.upload_paths = upload_paths
+
+    def limit_for(self, path: str) -> int:
+        """The byte limit for a request path."""
+        return self.upload_limit if path.startswith(self.upload_paths) else DEFAULT_BODY_LIMIT
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit_for(scope["path"])
+        declared = _content_length(scope)
+        if declared is not None and declared > limit:
+            await _send_413(send, limit)
+            return
+        await self._guarded(scope, receive, send, limit)
+
+    async def _guarded(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        """Run the app with a receive() that stops counting at the limit."""
+        seen = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise BodyTooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except BodyTooLarge:
+            if not started:
+                await _send_413(send, limit)
+
+
+def _content_length(scope: Scope) -> int | None:
+    """The declared Content-Length, if there is a valid one."""
+    for key, value in scope.get("headers", []):
+        if key == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+async def _send_413(send: Send, limit: int) -> None:
+    """Answer 413 with a detail naming the limit."""
+    detail = f"request body is over the {limit / 2**20:.0f} MB limit; send a smaller file"
+    body = json.dumps({"detail": detail}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 413, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
