@@ -16,11 +16,12 @@ router = APIRouter(
 
 @router.post("/upload")
 def upload(
-    dataset_name: Annotated[str, Form(description="letters, digits, '_' and '-'")],
-    transcript: Annotated[str, Form(description="what is said in the clip, one line")],
     audio: UploadFile,
     session: SessionDep,
     settings: SettingsDep,
+    # Defaults of "" let the service explain what is wrong instead of a bare "field required".
+    dataset_name: Annotated[str, Form(description="letters, digits, '_' and '-'")] = "",
+    transcript: Annotated[str, Form(description="what is said in the clip, one line")] = "",
 ) -> UploadResponse:
     """Store one clip as 22050 Hz mono WAV and add it to the dataset's metadata.csv."""
     stored = service.store_upload(

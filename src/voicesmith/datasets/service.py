@@ -107,7 +107,7 @@ def _check_size(audio: BinaryIO, limit: int) -> None:
         raise BadInput("the audio file is empty")
     if size > limit:
         raise TooLarge(
-            f"the audio file is {size / 2**20:.1f} MB; the limit is {limit / 2**20:g} MB"
+            f"the audio file is {size / 2**20:.3g} MB; the limit is {limit / 2**20:.3g} MB"
         )
 
 

@@ -1,0 +1,111 @@
+"""Shared fixtures: an app on a real SQLite file, clients with tokens, a live server."""
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+# Rule 7: the environment is fixed before the app is imported, so nothing reads a real ./var.
+os.environ["VOICESMITH_DATA_DIR"] = tempfile.mkdtemp(prefix="voicesmith-tests-")
+os.environ["VOICESMITH_ADMIN_PASSWORD"] = "test-admin-password"
+os.environ.pop("VOICESMITH_DATABASE_URL", None)
+
+from fastapi.testclient import TestClient  # noqa: E402
+
+from voicesmith.app import create_app  # noqa: E402
+from voicesmith.config import Settings  # noqa: E402
+
+ADMIN_PASSWORD = "test-admin-password"
+USER_PASSWORD = "plain-user-password"
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """A fresh data directory for one test."""
+    return tmp_path / "var"
+
+
+@pytest.fixture
+def settings(data_dir: Path) -> Settings:
+    """Settings for one test: its own data dir and SQLite file."""
+    return Settings(data_dir=data_dir, admin_password=ADMIN_PASSWORD)
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    """A client for an app that has run its startup (migrations, admin bootstrap)."""
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def login(client: TestClient | httpx.Client, username: str, password: str) -> dict[str, str]:
+    """Log in and return the Authorization header."""
+    response = client.post("/api/v1/auth/login", json={"username": username, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+@pytest.fixture
+def admin_headers(client: TestClient) -> dict[str, str]:
+    """Authorization header for the bootstrapped admin."""
+    return login(client, "admin", ADMIN_PASSWORD)
+
+
+@pytest.fixture
+def user_headers(client: TestClient, admin_headers: dict[str, str]) -> dict[str, str]:
+    """Authorization header for a non-admin user."""
+    body = {"username": "alice", "password": USER_PASSWORD, "role": "user"}
+    assert client.post("/api/v1/admin/users", json=body, headers=admin_headers).status_code == 201
+    return login(client, "alice", USER_PASSWORD)
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(data_dir: Path, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    """Start `voicesmith serve` in a child process and wait until it answers."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "voicesmith", "serve", "--port", str(port),
+           "--data-dir", str(data_dir)]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
+                return proc, base
+        except httpx.TransportError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError(f"server did not start: {proc.communicate()[0]}")
+
+
+def stop_server(proc: subprocess.Popen) -> str:
+    """Stop a server started by start_server and return what it printed."""
+    proc.terminate()
+    try:
+        return proc.communicate(timeout=15)[0]
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.communicate()[0]
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[str]:
+    """A real `voicesmith serve` process on a free port; yields its base URL."""
+    env = {**os.environ, "VOICESMITH_ADMIN_PASSWORD": ADMIN_PASSWORD}
+    proc, base = start_server(tmp_path / "live", env)
+    yield base
+    stop_server(proc)

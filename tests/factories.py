@@ -1,0 +1,69 @@
+"""Builders for real audio files: tones encoded by FFmpeg's libraries, speech from espeak-ng."""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import av
+import numpy as np
+
+FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "ljspeech-mp3"
+CHUNK = 1024
+
+
+def write_tone(
+    path: Path,
+    *,
+    seconds: float = 3.0,
+    rate: int = 44100,
+    channels: int = 1,
+    codec: str = "pcm_s16le",
+    container: str | None = None,
+    amplitude: float = 0.3,
+) -> Path:
+    """Encode a sine tone with the given codec and container, as a real file."""
+    with av.open(str(path), "w", format=container) as out:
+        stream = out.add_stream(codec, rate=rate, layout="stereo" if channels == 2 else "mono")
+        for pts, frame in _frames(seconds, rate, channels, amplitude):
+            frame.pts = pts
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return path
+
+
+def _frames(seconds: float, rate: int, channels: int, amplitude: float):
+    """Planar float frames of a 220 Hz tone (a 330 Hz one on the right channel)."""
+    n = int(round(seconds * rate))
+    t = np.arange(n) / rate
+    signal = [amplitude * np.sin(2 * np.pi * f * t) for f in (220, 330)[:channels]]
+    data = np.stack(signal).astype(np.float32)
+    layout = "stereo" if channels == 2 else "mono"
+    for start in range(0, n, CHUNK):
+        frame = av.AudioFrame.from_ndarray(
+            np.ascontiguousarray(data[:, start : start + CHUNK]), format="fltp", layout=layout
+        )
+        frame.rate = rate
+        yield start, frame
+
+
+def speak(text: str, path: Path, *, voice: str = "en-us") -> Path:
+    """Speak text with espeak-ng into a WAV file."""
+    espeak = shutil.which("espeak-ng")
+    if espeak is None:
+        raise RuntimeError("espeak-ng is missing; run `make test`, which installs it")
+    subprocess.run([espeak, "-v", voice, "-w", str(path), text], check=True, capture_output=True)
+    return path
+
+
+def source_seconds(path: Path) -> float:
+    """Decoded length of a file, measured by FFmpeg at its own rate."""
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        samples = sum(frame.samples for frame in container.decode(stream))
+        return samples / stream.codec_context.sample_rate
+
+
+def fixture_clips() -> list[tuple[Path, str]]:
+    """The shared LJSpeech MP3 fixtures with their transcripts."""
+    lines = (FIXTURES / "metadata.csv").read_text(encoding="utf-8").splitlines()
+    return [(FIXTURES / f, t) for f, t in (line.split("|", 1) for line in lines if line)]
