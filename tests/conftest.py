@@ -76,10 +76,19 @@ def free_port() -> int:
 def start_server(data_dir: Path, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
     """Start `voicesmith serve` in a child process and wait until it answers."""
     port = free_port()
-    cmd = [sys.executable, "-m", "voicesmith", "serve", "--port", str(port),
-           "--data-dir", str(data_dir)]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "voicesmith",
+        "serve",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(data_dir),
+    ]
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and proc.poll() is None:

@@ -46,7 +46,11 @@ TokenDep = Annotated[str, Depends(get_token)]
 
 def get_current_user(session: SessionDep, token: TokenDep) -> User:
     """The user behind the bearer token, or 401."""
-    return user_for_token(session=session, token=token)
+    user = user_for_token(session=session, token=token)
+    # SQLite transactions take the write lock (db.py); ending this one now keeps a slow
+    # request, such as an upload being decoded, from holding it.
+    session.commit()
+    return user
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]

@@ -2,6 +2,7 @@
 
 import json
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # Multipart framing and the text fields ride along with the audio part.
@@ -9,8 +10,12 @@ MULTIPART_SLACK_BYTES = 1024 * 1024
 DEFAULT_BODY_LIMIT = 1024 * 1024
 
 
-class BodyTooLarge(Exception):
+class BodyTooLarge(HTTPException):
     """Raised from receive() once a body passes its limit."""
+
+    def __init__(self, limit: int) -> None:
+        # An HTTPException, because FastAPI turns any other error while parsing into a 400.
+        super().__init__(413, _too_large_detail(limit))
 
 
 class BodyLimitMiddleware:
@@ -46,7 +51,7 @@ class BodyLimitMiddleware:
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > limit:
-                raise BodyTooLarge
+                raise BodyTooLarge(limit)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -74,8 +79,12 @@ def _content_length(scope: Scope) -> int | None:
 
 async def _send_413(send: Send, limit: int) -> None:
     """Answer 413 with a detail naming the limit."""
-    detail = f"request body is over the {limit / 2**20:.0f} MB limit; send a smaller file"
-    body = json.dumps({"detail": detail}).encode()
+    body = json.dumps({"detail": _too_large_detail(limit)}).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": 413, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+def _too_large_detail(limit: int) -> str:
+    """What to tell someone whose body was too large."""
+    return f"request body is over the {limit / 2**20:.3g} MB limit; send a smaller file"

@@ -41,8 +41,11 @@ def admin_routes(client: TestClient) -> list[tuple[str, str]]:
 
 def test_admin_route_enumeration_sees_the_known_routes(client):
     routes = admin_routes(client)
-    for expected in [("POST", "/api/v1/admin/training/upload"), ("GET", "/api/v1/admin/users"),
-                     ("DELETE", "/api/v1/admin/users/x")]:
+    for expected in [
+        ("POST", "/api/v1/admin/training/upload"),
+        ("GET", "/api/v1/admin/users"),
+        ("DELETE", "/api/v1/admin/users/x"),
+    ]:
         assert expected in routes
     documented = {p for p in client.get("/openapi.json").json()["paths"] if "/admin" in p}
     assert {re.sub(r"\{[^}]+\}", "x", p) for p in documented} <= {p for _, p in routes}
@@ -85,8 +88,9 @@ def test_me_and_logout_revokes(client, admin_headers):
 
 
 def test_token_expires(tmp_path):
-    settings = Settings(data_dir=tmp_path / "var", admin_password=ADMIN_PASSWORD,
-                        token_ttl_hours=1 / 3600)
+    settings = Settings(
+        data_dir=tmp_path / "var", admin_password=ADMIN_PASSWORD, token_ttl_hours=1 / 3600
+    )
     with TestClient(create_app(settings)) as client:
         headers = login(client, "admin", ADMIN_PASSWORD)
         assert client.get("/api/v1/auth/me", headers=headers).status_code == 200
@@ -104,8 +108,9 @@ def test_wrong_password_and_unknown_user_look_the_same(client):
 
 @pytest.mark.parametrize("username", ["admin", "ghost"])
 def test_repeated_failures_are_rate_limited(tmp_path, username):
-    settings = Settings(data_dir=tmp_path / "var", admin_password=ADMIN_PASSWORD,
-                        login_max_failures=3)
+    settings = Settings(
+        data_dir=tmp_path / "var", admin_password=ADMIN_PASSWORD, login_max_failures=3
+    )
     with TestClient(create_app(settings)) as client:
         for _ in range(3):
             bad = client.post(LOGIN, json={"username": username, "password": "wrong-password"})
@@ -124,8 +129,10 @@ def test_admin_manages_users(client, admin_headers):
     assert created.status_code == 201 and created.json()["role"] == "user"
     again = client.post("/api/v1/admin/users", json=new, headers=admin_headers)
     assert again.status_code == 409 and "already exists" in again.json()["detail"]
-    names = [u["username"] for u in client.get("/api/v1/admin/users", headers=admin_headers)
-             .json()["users"]]
+    names = [
+        u["username"]
+        for u in client.get("/api/v1/admin/users", headers=admin_headers).json()["users"]
+    ]
     assert names == ["admin", "bob"]
     bob = login(client, "bob", USER_PASSWORD)
     assert client.delete("/api/v1/admin/users/bob", headers=admin_headers).status_code == 200
@@ -139,13 +146,16 @@ def test_admin_cannot_delete_themselves(client, admin_headers):
     assert response.status_code == 409 and "own account" in response.json()["detail"]
 
 
-@pytest.mark.parametrize(("body", "needle"), [
-    ({"username": "bad name", "password": USER_PASSWORD}, "username may contain"),
-    ({"username": "carol", "password": "short"}, "password must be"),
-    ({"username": "carol", "password": USER_PASSWORD, "role": "root"}, "role"),
-    ({"username": "carol"}, "password: Field required"),
-    ({"username": 5, "password": USER_PASSWORD}, "username"),
-])
+@pytest.mark.parametrize(
+    ("body", "needle"),
+    [
+        ({"username": "bad name", "password": USER_PASSWORD}, "username may contain"),
+        ({"username": "carol", "password": "short"}, "password must be"),
+        ({"username": "carol", "password": USER_PASSWORD, "role": "root"}, "role"),
+        ({"username": "carol"}, "password: Field required"),
+        ({"username": 5, "password": USER_PASSWORD}, "username"),
+    ],
+)
 def test_bad_user_input_is_explained(client, admin_headers, body, needle):
     response = client.post("/api/v1/admin/users", json=body, headers=admin_headers)
     assert response.status_code == 422
@@ -153,7 +163,9 @@ def test_bad_user_input_is_explained(client, admin_headers, body, needle):
 
 
 def test_malformed_login_body_is_a_readable_422(client):
-    response = client.post(LOGIN, content=b"{not json", headers={"content-type": "application/json"})
+    response = client.post(
+        LOGIN, content=b"{not json", headers={"content-type": "application/json"}
+    )
     assert response.status_code == 422 and isinstance(response.json()["detail"], str)
 
 

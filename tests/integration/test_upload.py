@@ -17,8 +17,16 @@ from voicesmith.datasets.models import Clip
 UPLOAD = "/api/v1/admin/training/upload"
 
 
-def upload(client, headers, *, path=None, content=None, filename=None, dataset="voice",
-           transcript="Hello there."):
+def upload(
+    client,
+    headers,
+    *,
+    path=None,
+    content=None,
+    filename=None,
+    dataset="voice",
+    transcript="Hello there.",
+):
     """POST one clip the way the seed's form does."""
     body = content if content is not None else path.read_bytes()
     files = {"audio": (filename or (path.name if path else "clip.wav"), body)}
@@ -55,8 +63,9 @@ FORMATS = [
 
 
 @pytest.mark.parametrize(("name", "spec"), FORMATS)
-def test_every_format_becomes_22050_mono_pcm16(client, admin_headers, settings, tmp_path, name,
-                                               spec):
+def test_every_format_becomes_22050_mono_pcm16(
+    client, admin_headers, settings, tmp_path, name, spec
+):
     source = write_tone(tmp_path / name, seconds=3.0, **spec)
     response = upload(client, admin_headers, path=source)
     assert response.status_code == 200, response.text
@@ -85,9 +94,10 @@ def test_seed_fixtures_make_an_ljspeech_dataset(client, admin_headers, settings)
         response = upload(client, admin_headers, path=path, dataset="lj", transcript=transcript)
         assert response.status_code == 200, response.text
         assert response.json()["status"] == "stored"
-        assert Path(response.json()["metadata_path"]) == (
-            settings.datasets_dir / "lj" / "metadata.csv"
-        ).resolve()
+        assert (
+            Path(response.json()["metadata_path"])
+            == (settings.datasets_dir / "lj" / "metadata.csv").resolve()
+        )
     lines = (settings.datasets_dir / "lj" / "metadata.csv").read_text().splitlines()
     assert lines == [f"{p.stem}.wav|{t}" for p, t in clips]
     listing = client.get("/api/v1/admin/training/datasets", headers=admin_headers).json()
@@ -105,8 +115,9 @@ def test_same_filename_twice_gets_a_new_name(client, admin_headers, tmp_path):
 
 def test_hostile_filename_is_sanitised(client, admin_headers, settings, tmp_path):
     source = write_tone(tmp_path / "a.wav", seconds=1.0)
-    response = upload(client, admin_headers, content=source.read_bytes(),
-                      filename="../../etc/pa ss;wd.wav")
+    response = upload(
+        client, admin_headers, content=source.read_bytes(), filename="../../etc/pa ss;wd.wav"
+    )
     assert response.json()["wav_filename"] == "pa_ss_wd.wav"
     assert (settings.datasets_dir / "voice" / "wavs" / "pa_ss_wd.wav").exists()
 
@@ -149,8 +160,11 @@ def _bad_audio(tmp_path: Path) -> list[tuple[str, bytes, str]]:
         ("notes.mp3", b"These are my meeting notes, not audio.\n" * 50, "audio"),
         ("empty.wav", b"", "empty"),
         ("short.wav", write_tone(tmp_path / "s.wav", seconds=0.2).read_bytes(), "at least 0.5"),
-        ("long.flac", write_tone(tmp_path / "l.flac", codec="flac", seconds=31).read_bytes(),
-         "split"),
+        (
+            "long.flac",
+            write_tone(tmp_path / "l.flac", codec="flac", seconds=31).read_bytes(),
+            "split",
+        ),
         ("truncated.mp3", tone[:200], "decode"),
     ]
 
@@ -170,8 +184,7 @@ def test_wrong_extension_still_decodes(client, admin_headers, tmp_path):
 
 
 def test_oversized_audio_part_gets_413(tmp_path):
-    settings = Settings(data_dir=tmp_path / "var", admin_password=ADMIN_PASSWORD,
-                        max_upload_mb=0.1)
+    settings = Settings(data_dir=tmp_path / "var", admin_password=ADMIN_PASSWORD, max_upload_mb=0.1)
     source = write_tone(tmp_path / "big.wav", seconds=3.0)  # about 260 KB
     with TestClient(create_app(settings)) as client:
         response = upload(client, login(client, "admin", ADMIN_PASSWORD), path=source)
@@ -181,8 +194,9 @@ def test_oversized_audio_part_gets_413(tmp_path):
 
 
 def test_max_clip_length_is_configurable(tmp_path):
-    settings = Settings(data_dir=tmp_path / "var", admin_password=ADMIN_PASSWORD,
-                        max_clip_seconds=2)
+    settings = Settings(
+        data_dir=tmp_path / "var", admin_password=ADMIN_PASSWORD, max_clip_seconds=2
+    )
     source = write_tone(tmp_path / "c.wav", seconds=3.0)
     with TestClient(create_app(settings)) as client:
         response = upload(client, login(client, "admin", ADMIN_PASSWORD), path=source)

@@ -190,13 +190,15 @@ def _unique_wav_name(session: Session, dataset: Dataset, wavs: Path, stem: str) 
 
 def render_metadata(*, session: Session, settings: Settings, dataset: Dataset) -> Path:
     """Rewrite metadata.csv from the clip rows; call with the dataset lock held."""
-    rows = session.execute(
+    query = (
         select(Clip.wav_filename, Clip.transcript)
         .where(Clip.dataset_id == dataset.id)
         .order_by(Clip.id)
     )
+    rows = list(session.execute(query).tuples())
+    session.commit()
     path = layout.dataset_dir(settings.datasets_dir, dataset.name) / layout.METADATA_FILE
-    layout.render_metadata(path, rows.tuples())
+    layout.render_metadata(path, rows)
     return path.resolve()
 
 

@@ -1,0 +1,60 @@
+"""The voicesmith CLI as a user runs it."""
+
+import os
+import subprocess
+import sys
+
+import httpx
+
+from tests.conftest import login, start_server, stop_server
+
+
+def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Run `python -m voicesmith ...` and capture its output."""
+    return subprocess.run(
+        [sys.executable, "-m", "voicesmith", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_create_admin_then_log_in(tmp_path):
+    env = {**os.environ, "VOICESMITH_NEW_ADMIN_PASSWORD": "second-admin-pw"}
+    data_dir = str(tmp_path / "var")
+    done = run_cli("create-admin", "root2", "--data-dir", data_dir, env=env)
+    assert done.returncode == 0 and "created" in done.stdout
+    again = run_cli("create-admin", "root2", "--data-dir", data_dir, env=env)
+    assert again.returncode == 1 and "already exists" in again.stderr
+    proc, base = start_server(tmp_path / "var", dict(os.environ))
+    try:
+        with httpx.Client(base_url=base) as client:
+            me = client.get("/api/v1/auth/me", headers=login(client, "root2", "second-admin-pw"))
+        assert me.json()["role"] == "admin"
+    finally:
+        stop_server(proc)
+
+
+def test_env_password_creates_the_named_admin(tmp_path):
+    env = {
+        **os.environ,
+        "VOICESMITH_ADMIN_USERNAME": "boss",
+        "VOICESMITH_ADMIN_PASSWORD": "boss-password-1",
+    }
+    proc, base = start_server(tmp_path / "var", env)
+    output = ""
+    try:
+        with httpx.Client(base_url=base) as client:
+            assert login(client, "boss", "boss-password-1")
+    finally:
+        output = stop_server(proc)
+    assert "boss-password-1" not in output
+    assert not (tmp_path / "var" / "initial_admin_password").exists()
+
+
+def test_help_lists_the_commands():
+    done = run_cli("--help", env=dict(os.environ))
+    assert done.returncode == 0
+    for command in ("serve", "create-admin"):
+        assert command in done.stdout
