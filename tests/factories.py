@@ -7,7 +7,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "ljspeech-mp3"
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "ljspeech-mp3"
 CHUNK = 1024
 
 
