@@ -118,3 +118,40 @@ def live_server(tmp_path: Path) -> Iterator[str]:
     proc, base = start_server(tmp_path / "live", env)
     yield base
     stop_server(proc)
+
+
+SENTENCES = [
+    "The quick brown fox jumps over the lazy dog.",
+    "She sells sea shells by the sea shore.",
+    "A journey of a thousand miles begins with one step.",
+    "The rain in Spain stays mainly in the plain.",
+    "All that glitters is not gold.",
+    "Time and tide wait for no one.",
+    "Actions speak louder than words.",
+    "Every cloud has a silver lining.",
+    "Knowledge is power, and power is knowledge.",
+    "The early bird catches the worm.",
+    "Practice makes perfect, they say.",
+    "Where there is a will, there is a way.",
+]
+
+
+@pytest.fixture(scope="session")
+def speech_clips(tmp_path_factory) -> list[tuple[Path, str]]:
+    """Twelve short sentences spoken by espeak-ng, made once per session."""
+    from tests.factories import speak
+
+    folder = tmp_path_factory.mktemp("speech")
+    return [(speak(text, folder / f"spoken_{n:02d}.wav"), text) for n, text in enumerate(SENTENCES)]
+
+
+def upload_clips(client, headers, clips, dataset: str) -> None:
+    """Upload clips into a dataset through the seed's endpoint."""
+    for path, text in clips:
+        response = client.post(
+            "/api/v1/admin/training/upload",
+            data={"dataset_name": dataset, "transcript": text},
+            files={"audio": (path.name, path.read_bytes())},
+            headers=headers,
+        )
+        assert response.status_code == 200, response.text

@@ -17,7 +17,6 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-
     op.create_table(
         "datasets",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -88,7 +87,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-
     with op.batch_alter_table("clips", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_clips_dataset_id"))
 

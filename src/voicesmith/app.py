@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from huey.consumer import Consumer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from voicesmith.auth import service as auth_service
@@ -18,21 +19,28 @@ from voicesmith.datasets.router import router as datasets_router
 from voicesmith.db import make_engine, make_sessionmaker, run_migrations, session_scope
 from voicesmith.errors import VoicesmithError
 from voicesmith.middleware import BodyLimitMiddleware
+from voicesmith.queue import build_huey, start_embedded_consumer
+from voicesmith.training import tasks
+from voicesmith.training.router import router as training_router
 
 log = logging.getLogger("voicesmith")
 INITIAL_PASSWORD_FILE = "initial_admin_password"
 UPLOAD_PATHS = ("/api/v1/admin/training/upload",)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the ASGI app for the given settings."""
+def create_app(settings: Settings | None = None, *, embedded_worker: bool = False) -> FastAPI:
+    """Build the ASGI app; with embedded_worker it also runs training jobs itself."""
     settings = settings or get_settings()
     engine = make_engine(settings.resolved_database_url)
     app = FastAPI(title="voicesmith", version="0.1.0", lifespan=_lifespan)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
-    for router in (auth_router, users_router, datasets_router):
+    app.state.embedded_worker = embedded_worker
+    app.state.worker = None
+    app.state.huey = build_huey(settings)
+    app.state.enqueue_training = tasks.register(app.state.huey, lambda: app.state.worker)
+    for router in (auth_router, users_router, datasets_router, training_router):
         app.include_router(router)
     app.add_api_route("/api/v1/health", health, methods=["GET"], tags=["health"])
     _add_error_handlers(app)
@@ -51,13 +59,24 @@ def health() -> dict[str, str]:
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Prepare the data dir and database, and make sure an admin exists."""
     prepare(app.state.settings, app)
+    consumer = _start_worker(app) if app.state.embedded_worker else None
     yield
+    if consumer is not None:
+        consumer.stop()
     app.state.engine.dispose()
+
+
+def _start_worker(app: FastAPI) -> Consumer:
+    """Run a training worker inside this process."""
+    app.state.worker = tasks.start_worker_context(
+        settings=app.state.settings, sessions=app.state.sessionmaker
+    )
+    return start_embedded_consumer(app.state.huey, app.state.worker.stop_event)
 
 
 def prepare(settings: Settings, app: FastAPI) -> None:
     """Create directories, migrate, and bootstrap the first admin."""
-    for path in (settings.data_dir, settings.datasets_dir, settings.runs_dir):
+    for path in (settings.data_dir, settings.datasets_dir, settings.runs_dir, settings.models_dir):
         path.mkdir(parents=True, exist_ok=True)
     run_migrations(app.state.engine)
     with session_scope(app.state.sessionmaker) as session:

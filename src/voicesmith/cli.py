@@ -1,4 +1,4 @@
-"""The voicesmith command line: serve, create-admin."""
+"""The voicesmith command line: serve, worker, create-admin, train."""
 
 import logging
 from pathlib import Path
@@ -9,6 +9,7 @@ import uvicorn
 
 from voicesmith.auth.models import Role
 from voicesmith.config import Settings
+from voicesmith.db import make_engine, make_sessionmaker, run_migrations, session_scope
 from voicesmith.errors import VoicesmithError
 
 app = typer.Typer(help="Train and serve TTS voices from your own recordings.", no_args_is_help=True)
@@ -40,8 +41,7 @@ def serve(
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = _settings(data_dir, **overrides)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    application = create_app(settings)
-    application.state.embedded_worker = not no_worker
+    application = create_app(settings, embedded_worker=not no_worker)
     typer.echo(
         f"voicesmith on http://{settings.host}:{settings.port} (data in {settings.data_dir})"
     )
@@ -65,19 +65,87 @@ def create_admin(
 ) -> None:
     """Create an admin account."""
     from voicesmith.auth.service import create_user
-    from voicesmith.db import make_engine, make_sessionmaker, run_migrations, session_scope
 
     settings = _settings(data_dir)
+    with session_scope(_open_database(settings)) as session:
+        _or_exit(
+            lambda: create_user(
+                session=session, username=username, password=password, role=Role.ADMIN
+            )
+        )
+    typer.echo(f"admin '{username}' created")
+
+
+@app.command()
+def worker(data_dir: DataDirOpt = None) -> None:
+    """Run a standalone training worker (one job at a time) against the shared queue."""
+    from voicesmith.queue import JobConsumer, build_huey
+    from voicesmith.training import tasks
+
+    settings = _settings(data_dir)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    ctx = tasks.start_worker_context(settings=settings, sessions=_open_database(settings))
+    huey = build_huey(settings)
+    tasks.register(huey, lambda: ctx)
+    typer.echo(f"voicesmith worker {ctx.worker_id} waiting for jobs")
+    JobConsumer(huey, ctx.stop_event).run()
+
+
+@app.command()
+def train(
+    dataset: Annotated[str, typer.Argument(help="name of an uploaded dataset")],
+    epochs: Annotated[int, typer.Option(help="passes over the dataset")] = 10,
+    batch_size: Annotated[int, typer.Option(help="clips per step")] = 4,
+    base_model: Annotated[
+        str | None, typer.Option(help="zoo name, URL, dir, job:<id> or scratch:tiny")
+    ] = None,
+    follow: Annotated[bool, typer.Option(help="show progress until the job ends")] = False,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Queue a fine-tuning job; a server or worker runs it."""
+    from rich.console import Console
+
+    from voicesmith.queue import build_huey
+    from voicesmith.training import follow as following
+    from voicesmith.training import service, tasks
+
+    settings = _settings(data_dir)
+    sessions = _open_database(settings)
+    request = {
+        "dataset_name": dataset,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "base_model": base_model,
+    }
+    with session_scope(sessions) as session:
+        job = _or_exit(
+            lambda: service.submit(
+                session=session, settings=settings, request={k: v for k, v in request.items() if v}
+            )
+        )
+    tasks.register(build_huey(settings), lambda: None)(job.id)
+    typer.echo(f"queued {job.id}; output in {job.output_dir}")
+    if follow:
+        final = following.follow(sessions, job.id, Console())
+        typer.echo(f"{final.id}: {final.status}" + (f"\n{final.error}" if final.error else ""))
+        raise typer.Exit(0 if final.status == "completed" else 1)
+
+
+def _open_database(settings: Settings):
+    """Migrate the database and return a session factory."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.resolved_database_url)
     run_migrations(engine)
-    with session_scope(make_sessionmaker(engine)) as session:
-        try:
-            create_user(session=session, username=username, password=password, role=Role.ADMIN)
-        except VoicesmithError as exc:
-            typer.echo(f"error: {exc.detail}", err=True)
-            raise typer.Exit(1) from exc
-    typer.echo(f"admin '{username}' created")
+    return make_sessionmaker(engine)
+
+
+def _or_exit(action):
+    """Run action, turning a domain error into a message and exit code 1."""
+    try:
+        return action()
+    except VoicesmithError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(1) from exc
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("var")
     database_url: str | None = None
+    queue_url: str | None = None
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
 
@@ -30,6 +31,13 @@ class Settings(BaseSettings):
     min_clip_seconds: float = Field(default=0.5, ge=0)
     max_clip_seconds: float = Field(default=30.0, gt=0)
     max_transcript_chars: int = Field(default=500, ge=1)
+
+    default_base_model: str = "tts_models/en/ljspeech/vits"
+    min_training_clips: int = Field(default=10, ge=1)
+    max_epochs: int = Field(default=10_000, ge=1)
+    max_batch_size: int = Field(default=256, ge=1)
+    min_free_disk_mb: float = Field(default=2048.0, ge=0)
+    cancel_grace_seconds: float = Field(default=10.0, ge=0)
 
     @field_validator("admin_password")
     @classmethod
@@ -60,6 +68,11 @@ class Settings(BaseSettings):
     def datasets_dir(self) -> Path:
         """Where LJSpeech datasets live: <data_dir>/data."""
         return self.data_dir / "data"
+
+    @property
+    def models_dir(self) -> Path:
+        """The base-model download cache: <data_dir>/models."""
+        return self.data_dir / "models"
 
     @property
     def runs_dir(self) -> Path:

@@ -1,0 +1,213 @@
+"""The worker side of a job: start the training process, watch it, and record how it ended."""
+
+import contextlib
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from voicesmith.config import Settings
+from voicesmith.datasets.layout import atomic_write_text
+from voicesmith.db import session_scope, utcnow
+from voicesmith.training import service
+from voicesmith.training.models import Job, JobStatus
+
+log = logging.getLogger("voicesmith.runner")
+POLL_SECONDS = 0.5
+TAIL_LINES = 20
+WORKER_STOPPED = "worker stopped during training; resume the job to continue"
+
+
+@dataclass
+class WorkerContext:
+    """What a worker needs to run jobs: settings, a database, and a stop signal."""
+
+    settings: Settings
+    sessions: sessionmaker[Session]
+    worker_id: str
+    stop_event: threading.Event = field(default_factory=threading.Event)
+    env: dict[str, str] = field(default_factory=dict)
+
+
+def run_job(ctx: WorkerContext, job_id: str) -> None:
+    """Run one job to a terminal status; it never stays `training` when this returns."""
+    try:
+        job_dir = _claim(ctx, job_id)
+        if job_dir is None:
+            return
+        proc = _spawn(ctx, job_id, job_dir)
+        reason = _watch(ctx, job_id, proc)
+        _record_outcome(ctx, job_id, proc.returncode, reason)
+    except Exception as exc:  # the job row must not be left `training`, whatever broke
+        log.exception("job %s crashed in the supervisor", job_id)
+        _fail(ctx, job_id, f"the worker could not run the job: {exc}")
+
+
+def _claim(ctx: WorkerContext, job_id: str) -> Path | None:
+    """Move a pending job to training and write its job.json; None if it is not pending."""
+    with session_scope(ctx.sessions) as session:
+        job = session.get(Job, job_id)
+        if job is None or job.status != JobStatus.PENDING:
+            log.info("skipping job %s: no longer pending", job_id)
+            return None
+        job_dir = Path(job.output_dir)
+        job_dir.mkdir(parents=True, exist_ok=True)
+        spec = service.job_spec(settings=ctx.settings, job=job)
+        atomic_write_text(job_dir / "job.json", json.dumps(spec, indent=2))
+        service.started_now(job, ctx.worker_id)
+        session.commit()
+        return job_dir
+
+
+def _spawn(ctx: WorkerContext, job_id: str, job_dir: Path) -> subprocess.Popen:
+    """Start the training process in its own process group, logging to train.log."""
+    log_file = (job_dir / service.LOG_FILE).open("ab")
+    log_file.write(
+        f"=== {utcnow():%Y-%m-%d %H:%M:%S} UTC: training starts on {ctx.worker_id}\n".encode()
+    )
+    log_file.flush()
+    env = {**os.environ, **ctx.env, "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "voicesmith.engines.train", str(job_dir)]
+    with log_file:
+        proc = subprocess.Popen(
+            command,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
+        )
+    with session_scope(ctx.sessions) as session:
+        session.get(Job, job_id).pid = proc.pid
+        session.commit()
+    return proc
+
+
+def _watch(ctx: WorkerContext, job_id: str, proc: subprocess.Popen) -> str | None:
+    """Copy progress into the row until the process ends; returns why we stopped it, if we did."""
+    reason = None
+    while proc.poll() is None:
+        if ctx.stop_event.wait(POLL_SECONDS):
+            reason = "worker"
+        elif _sync_progress(ctx, job_id):
+            reason = "cancelled"
+        if reason:
+            stop_process_group(proc, ctx.settings.cancel_grace_seconds)
+    stop_process_group(proc, 0)
+    _sync_progress(ctx, job_id)
+    return reason
+
+
+def _sync_progress(ctx: WorkerContext, job_id: str) -> bool:
+    """Store the latest progress; returns whether a cancel was requested."""
+    with session_scope(ctx.sessions) as session:
+        job = session.get(Job, job_id)
+        progress = service.read_progress(job)
+        if progress is not None and progress != job.progress:
+            job.progress = progress
+            job.device = progress.get("device", job.device)
+        session.commit()
+        return job.cancel_requested
+
+
+def stop_process_group(proc: subprocess.Popen, grace: float) -> None:
+    """SIGTERM the process group, give it `grace` seconds to save, then SIGKILL what is left."""
+    _signal_group(proc.pid, signal.SIGTERM if grace else signal.SIGKILL)
+    deadline = time.monotonic() + grace
+    while proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    _signal_group(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    """Signal a process group that may already be gone."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+def _record_outcome(ctx: WorkerContext, job_id: str, code: int | None, reason: str | None) -> None:
+    """Turn the exit code and stop reason into the job's terminal status."""
+    with session_scope(ctx.sessions) as session:
+        job = session.get(Job, job_id)
+        if reason == "cancelled":
+            service.finish(job, JobStatus.CANCELLED, error=None)
+        elif reason == "worker":
+            service.finish(job, JobStatus.FAILED, error=WORKER_STOPPED)
+        elif code == 0 and service.has_model(job):
+            service.finish(job, JobStatus.COMPLETED, error=None)
+        else:
+            service.finish(job, JobStatus.FAILED, error=_failure_text(job, code))
+        session.commit()
+
+
+def _failure_text(job: Job, code: int | None) -> str:
+    """Why a job failed, with the last lines of its log."""
+    if code == 0:
+        summary = "training ended without producing config.json and best_model.pth"
+    elif code is not None and code < 0:
+        summary = f"training process was killed by {signal.Signals(-code).name}"
+    else:
+        summary = f"training process exited with code {code}"
+    return f"{summary}\n{service.log_tail(job, TAIL_LINES)}".strip()
+
+
+def _fail(ctx: WorkerContext, job_id: str, error: str) -> None:
+    """Mark a job failed, if it still exists."""
+    with session_scope(ctx.sessions) as session:
+        job = session.get(Job, job_id)
+        if job is not None and job.status in (JobStatus.PENDING, JobStatus.TRAINING):
+            service.finish(job, JobStatus.FAILED, error=error)
+            session.commit()
+
+
+def worker_identity() -> str:
+    """host:pid, which names this worker in job rows."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def recover_orphans(ctx: WorkerContext) -> list[str]:
+    """Fail jobs left `training` by a worker on this host that is gone; returns their ids."""
+    host = ctx.worker_id.rsplit(":", 1)[0]
+    recovered = []
+    with session_scope(ctx.sessions) as session:
+        for job in session.scalars(select(Job).where(Job.status == JobStatus.TRAINING.value)):
+            owner_host, _, owner_pid = (job.worker_id or ":").rpartition(":")
+            if owner_host != host or _is_live_worker(owner_pid):
+                continue
+            _kill_if_training(job.pid)
+            service.finish(job, JobStatus.FAILED, error=WORKER_STOPPED)
+            recovered.append(job.id)
+        session.commit()
+    return recovered
+
+
+def _is_live_worker(pid_text: str) -> bool:
+    """Whether pid is a running voicesmith process other than this one."""
+    if not pid_text.isdigit() or int(pid_text) == os.getpid():
+        return False
+    return "voicesmith" in _cmdline(int(pid_text))
+
+
+def _kill_if_training(pid: int | None) -> None:
+    """Kill an orphaned training process group, if that pid is still one of ours."""
+    if pid and "voicesmith.engines.train" in _cmdline(pid):
+        _signal_group(pid, signal.SIGKILL)
+
+
+def _cmdline(pid: int) -> str:
+    """A process's command line, or '' when it is gone."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""

@@ -1,0 +1,245 @@
+"""Submitting, listing, cancelling, resuming and deleting training jobs."""
+
+import json
+import shutil
+import wave
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from voicesmith.config import Settings
+from voicesmith.datasets import layout
+from voicesmith.datasets.models import Clip, Dataset
+from voicesmith.datasets.service import get_dataset, validate_dataset_name
+from voicesmith.db import utcnow
+from voicesmith.errors import BadInput, Conflict, NotFound
+from voicesmith.training import bases
+from voicesmith.training.models import ACTIVE, RESUMABLE, Job, JobStatus
+
+LOG_FILE = "train.log"
+MAX_LISTED = 10
+
+
+def submit(*, session: Session, settings: Settings, request: dict[str, Any]) -> Job:
+    """Validate a start request and create its pending job row."""
+    name = validate_dataset_name(request["dataset_name"])
+    dataset = _trainable_dataset(session=session, settings=settings, name=name)
+    _check_ranges(settings, request)
+    spec = request.get("base_model") or settings.default_base_model
+    base = bases.resolve(session=session, settings=settings, spec=spec)
+    clips = _clips(session, dataset)
+    bases.check_transcripts(base, {c.wav_filename: c.transcript for c in clips})
+    _check_disk(settings)
+    params = {**request, "base_model": spec}
+    return _insert_job(session=session, settings=settings, dataset=name, params=params)
+
+
+def _trainable_dataset(*, session: Session, settings: Settings, name: str) -> Dataset:
+    """The dataset if it has enough clips, all present and readable."""
+    dataset = get_dataset(session=session, name=name)
+    if dataset is None:
+        raise NotFound(f"dataset '{name}' does not exist; upload clips to it first")
+    clips = _clips(session, dataset)
+    if len(clips) < settings.min_training_clips:
+        raise BadInput(
+            f"dataset '{name}' has {len(clips)} clips; training needs at least "
+            f"{settings.min_training_clips}"
+        )
+    _check_files(settings, name, clips)
+    return dataset
+
+
+def _clips(session: Session, dataset: Dataset) -> list[Clip]:
+    """The dataset's clips in upload order."""
+    return list(
+        session.scalars(select(Clip).where(Clip.dataset_id == dataset.id).order_by(Clip.id))
+    )
+
+
+def _check_files(settings: Settings, name: str, clips: list[Clip]) -> None:
+    """Every clip's WAV must exist and open."""
+    wavs = layout.dataset_dir(settings.datasets_dir, name) / layout.WAVS_DIR
+    broken = [c.wav_filename for c in clips if not _readable_wav(wavs / c.wav_filename)]
+    if broken:
+        listed = ", ".join(broken[:MAX_LISTED]) + (" ..." if len(broken) > MAX_LISTED else "")
+        raise Conflict(
+            f"{len(broken)} clip file(s) are missing or unreadable: {listed}; "
+            "delete and upload them again"
+        )
+
+
+def _readable_wav(path: Path) -> bool:
+    """Whether path is a WAV whose header opens."""
+    try:
+        with wave.open(str(path)) as wav:
+            return wav.getnframes() > 0
+    except (OSError, EOFError, wave.Error):
+        return False
+
+
+def _check_ranges(settings: Settings, request: dict[str, Any]) -> None:
+    """Epochs and batch size must be within the configured limits."""
+    if request["epochs"] > settings.max_epochs:
+        raise BadInput(f"epochs must be between 1 and {settings.max_epochs}")
+    if request["batch_size"] > settings.max_batch_size:
+        raise BadInput(f"batch_size must be between 1 and {settings.max_batch_size}")
+    for sentence in request.get("test_sentences") or []:
+        if not sentence.strip() or len(sentence) > settings.max_transcript_chars:
+            raise BadInput(
+                f"each test sentence must be 1 to {settings.max_transcript_chars} characters"
+            )
+
+
+def _check_disk(settings: Settings) -> None:
+    """Refuse to start when the data dir's disk is nearly full."""
+    free_mb = shutil.disk_usage(settings.data_dir).free / 2**20
+    if free_mb < settings.min_free_disk_mb:
+        raise Conflict(
+            f"only {free_mb:.0f} MB free in {settings.data_dir}; training needs at least "
+            f"{settings.min_free_disk_mb:.0f} MB for checkpoints (VOICESMITH_MIN_FREE_DISK_MB)"
+        )
+
+
+def _insert_job(*, session: Session, settings: Settings, dataset: str, params: dict) -> Job:
+    """Insert the job under <dataset>_<YYYYmmddHHMMSS>, adding a suffix on a collision."""
+    stem = f"{dataset}_{utcnow():%Y%m%d%H%M%S}"
+    for n in range(1, 1000):
+        job_id = stem if n == 1 else f"{stem}_{n}"
+        if session.get(Job, job_id) is not None:
+            continue
+        job = Job(
+            id=job_id,
+            dataset_name=dataset,
+            params=params,
+            output_dir=str((settings.runs_dir / job_id).resolve()),
+        )
+        session.add(job)
+        try:
+            session.commit()
+            return job
+        except IntegrityError:
+            session.rollback()
+    raise Conflict("too many jobs started this second; try again")
+
+
+def get_job(*, session: Session, job_id: str) -> Job:
+    """The job with this id, or NotFound."""
+    job = session.get(Job, job_id)
+    if job is None:
+        raise NotFound(f"job '{job_id}' does not exist")
+    return job
+
+
+def list_jobs(*, session: Session) -> list[Job]:
+    """All jobs, newest first."""
+    return list(session.scalars(select(Job).order_by(Job.created_at.desc(), Job.id.desc())))
+
+
+def has_model(job: Job) -> bool:
+    """Whether the job dir holds a usable model: config.json and a best_model*.pth."""
+    out = Path(job.output_dir)
+    return (out / "config.json").is_file() and any(out.glob("best_model*.pth"))
+
+
+def log_path(job: Job) -> Path:
+    """<job_dir>/train.log."""
+    return Path(job.output_dir) / LOG_FILE
+
+
+def log_tail(job: Job, lines: int) -> str:
+    """The last lines of the job's log, read from the end of the file."""
+    path = log_path(job)
+    if not path.exists():
+        return ""
+    with path.open("rb") as handle:
+        size = handle.seek(0, 2)
+        handle.seek(max(0, size - lines * 400))
+        text = handle.read().decode("utf-8", errors="replace")
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def cancel(*, session: Session, job_id: str) -> Job:
+    """Cancel a pending job now, or ask the worker to stop a training one."""
+    job = get_job(session=session, job_id=job_id)
+    if job.status == JobStatus.PENDING:
+        finish(job, JobStatus.CANCELLED, error=None)
+    elif job.status == JobStatus.TRAINING:
+        job.cancel_requested = True
+    else:
+        raise Conflict(
+            f"job '{job_id}' is already {job.status}; only running jobs can be cancelled"
+        )
+    session.commit()
+    return job
+
+
+def resume(*, session: Session, job_id: str) -> Job:
+    """Queue a failed or cancelled job again, to continue from its newest checkpoint."""
+    job = get_job(session=session, job_id=job_id)
+    if job.status not in RESUMABLE:
+        raise Conflict(f"job '{job_id}' is {job.status}; only failed or cancelled jobs resume")
+    if not any(Path(job.output_dir).rglob("checkpoint_*.pth")):
+        raise Conflict(f"job '{job_id}' saved no checkpoint to resume from; start a new job")
+    job.status, job.error, job.cancel_requested = JobStatus.PENDING.value, None, False
+    job.params = {**job.params, "resume": True}
+    job.attempts += 1
+    session.commit()
+    return job
+
+
+def delete(*, session: Session, job_id: str) -> None:
+    """Delete a job that is not running, with its files."""
+    job = get_job(session=session, job_id=job_id)
+    if job.status in ACTIVE:
+        raise Conflict(f"job '{job_id}' is {job.status}; cancel it before deleting")
+    shutil.rmtree(job.output_dir, ignore_errors=True)
+    session.delete(job)
+    session.commit()
+
+
+def finish(job: Job, status: JobStatus, *, error: str | None) -> None:
+    """Move a job to a terminal status."""
+    job.status, job.error, job.finished_at = status.value, error, utcnow()
+    job.pid = None
+
+
+def job_spec(*, settings: Settings, job: Job) -> dict[str, Any]:
+    """The job.json the training process reads."""
+    params = job.params
+    return {
+        "job_id": job.id,
+        "dataset_dir": str(layout.dataset_dir(settings.datasets_dir, job.dataset_name).resolve()),
+        "base_model": bases.engine_spec(settings=settings, spec=params["base_model"]),
+        "models_dir": str(settings.models_dir.resolve()),
+        "epochs": params["epochs"],
+        "batch_size": params["batch_size"],
+        "learning_rate": params.get("learning_rate"),
+        "eval_split": params.get("eval_split"),
+        "save_every_steps": params.get("save_every_steps"),
+        "test_sentences": params.get("test_sentences"),
+        "resume": bool(params.get("resume")),
+        "keep_checkpoints": 2,
+        "seed": None,
+    }
+
+
+def read_progress(job: Job) -> dict[str, Any] | None:
+    """The training process's latest progress.json, with percent and ETA added."""
+    try:
+        raw = json.loads((Path(job.output_dir) / "progress.json").read_text())
+    except (OSError, ValueError):
+        return None
+    total, step = raw.get("total_steps") or 0, raw.get("step") or 0
+    per_step = raw.get("seconds_per_step") or 0.0
+    raw["percent"] = round(100.0 * min(step, total) / total, 1) if total else 0.0
+    raw["eta_seconds"] = round(max(total - step, 0) * per_step, 1) if per_step else None
+    return raw
+
+
+def started_now(job: Job, worker_id: str) -> None:
+    """Mark a job as training on this worker."""
+    job.status, job.worker_id, job.started_at = JobStatus.TRAINING.value, worker_id, utcnow()
+    job.finished_at, job.error = None, None

@@ -1,0 +1,34 @@
+"""Huey task registration: thin wrappers that hand a job id to the runner."""
+
+from collections.abc import Callable
+
+from huey.api import Huey
+
+from voicesmith.training import runner
+
+TRAIN_TASK = "voicesmith.train"
+
+
+def register(
+    huey: Huey, context: Callable[[], runner.WorkerContext | None]
+) -> Callable[[str], object]:
+    """Register the training task and return the function that enqueues it."""
+
+    @huey.task(name=TRAIN_TASK)
+    def train(job_id: str) -> None:
+        ctx = context()
+        if ctx is None:
+            raise RuntimeError("this process has no worker; run `voicesmith worker`")
+        runner.run_job(ctx, job_id)
+
+    return train
+
+
+def start_worker_context(*, settings, sessions, env=None) -> runner.WorkerContext:
+    """A worker context for this process, after failing jobs orphaned by a dead worker."""
+    ctx = runner.WorkerContext(
+        settings=settings, sessions=sessions, worker_id=runner.worker_identity(), env=env or {}
+    )
+    for job_id in runner.recover_orphans(ctx):
+        runner.log.warning("job %s was left training by a stopped worker; marked failed", job_id)
+    return ctx

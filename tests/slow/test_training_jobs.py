@@ -1,0 +1,262 @@
+"""Real training through the API: a tiny VITS from scratch, fine-tuning from a served zip,
+cancel, resume, a killed trainer, a killed worker, and live progress over SSE."""
+
+import http.server
+import json
+import os
+import signal
+import threading
+import time
+import zipfile
+from collections.abc import Callable, Iterator
+from functools import partial
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import ADMIN_PASSWORD, login, start_server, stop_server, upload_clips
+from tests.factories import fixture_clips
+
+pytestmark = pytest.mark.slow
+JOBS = "/api/v1/admin/training/jobs"
+TERMINAL = {"completed", "failed", "cancelled"}
+
+
+class Api:
+    """A logged-in client for one live server."""
+
+    def __init__(self, base: str, data_dir: Path) -> None:
+        self.client = httpx.Client(base_url=base, timeout=60)
+        self.headers = login(self.client, "admin", ADMIN_PASSWORD)
+        self.data_dir = data_dir
+
+    def start(self, **body) -> str:
+        body = {"dataset_name": "lj", "base_model": "scratch:tiny", "batch_size": 4, **body}
+        response = self.client.post("/api/v1/admin/training/start", json=body, headers=self.headers)
+        assert response.status_code == 200, response.text
+        return response.json()["job_id"]
+
+    def job(self, job_id: str) -> dict:
+        return self.client.get(f"{JOBS}/{job_id}", headers=self.headers).json()
+
+    def post(self, job_id: str, action: str) -> httpx.Response:
+        return self.client.post(f"{JOBS}/{job_id}/{action}", headers=self.headers)
+
+    def wait(self, job_id: str, until: Callable[[dict], bool], timeout: float = 420) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            job = self.job(job_id)
+            if until(job):
+                return job
+            assert job["status"] not in TERMINAL or until(job), job
+            time.sleep(0.25)
+        raise AssertionError(f"timed out waiting on {job_id}: {self.job(job_id)}")
+
+
+def done(job: dict) -> bool:
+    return job["status"] in TERMINAL
+
+
+def at_step(n: int) -> Callable[[dict], bool]:
+    return lambda job: job["status"] == "training" and (job["progress"] or {}).get("step", 0) >= n
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, speech_clips) -> Iterator[Api]:
+    """A live server with an embedded worker and a 12-clip dataset `lj`."""
+    data_dir = tmp_path_factory.mktemp("training") / "var"
+    proc, base = start_server(data_dir, {**os.environ})
+    api = Api(base, data_dir)
+    upload_clips(api.client, api.headers, fixture_clips() + speech_clips[:4], "lj")
+    yield api
+    stop_server(proc)
+
+
+@pytest.fixture(scope="module")
+def tiny_job(server: Api) -> dict:
+    """The one tiny VITS trained from scratch in this module, with the SSE events seen."""
+    job_id = server.start(epochs=2, test_sentences=["Hello from a tiny voice."])
+    events: list[tuple[str, dict]] = []
+    reader = threading.Thread(target=_read_events, args=(server, job_id, events), daemon=True)
+    reader.start()
+    job = server.wait(job_id, done)
+    reader.join(timeout=30)
+    return {"job": job, "events": events, "dir": server.data_dir / "training_runs" / job_id}
+
+
+def _read_events(server: Api, job_id: str, sink: list) -> None:
+    """Collect Server-Sent Events until the stream ends."""
+    with server.client.stream(
+        "GET", f"{JOBS}/{job_id}/events", headers=server.headers, timeout=600
+    ) as response:
+        event = None
+        for line in response.iter_lines():
+            if line.startswith("event: "):
+                event = line[7:]
+            elif line.startswith("data: "):
+                sink.append((event, json.loads(line[6:])))
+
+
+def test_tiny_job_completes_with_the_seed_layout(tiny_job):
+    job, out = tiny_job["job"], tiny_job["dir"]
+    assert job["status"] == "completed", job["error"]
+    assert job["has_model"] is True and job["error"] is None
+    for pattern in [
+        "train.log",
+        "finetune_config.json",
+        "config.json",
+        "best_model*.pth",
+        "checkpoint_*.pth",
+        "events.out.tfevents*",
+        "samples/*.wav",
+    ]:
+        assert list(out.glob(pattern)), pattern
+    progress = job["progress"]
+    assert progress["step"] == progress["total_steps"] > 0
+    assert progress["percent"] == 100.0 and progress["epoch"] == progress["epochs"] == 2
+    assert progress["losses"] and progress["seconds_per_step"] > 0
+
+
+def test_sse_stream_delivered_live_progress(tiny_job):
+    kinds = [kind for kind, _ in tiny_job["events"]]
+    steps = [
+        data["progress"]["step"]
+        for kind, data in tiny_job["events"]
+        if kind == "progress" and data["progress"]
+    ]
+    assert "status" in kinds and len(steps) >= 3
+    assert steps == sorted(steps) and steps[-1] == tiny_job["job"]["progress"]["total_steps"]
+    assert tiny_job["events"][-1][1]["status"] == "completed"
+
+
+def test_finetune_from_a_zip_served_over_http(server, tiny_job, tmp_path):
+    archive = tmp_path / "tiny_base.zip"
+    best = sorted(tiny_job["dir"].glob("best_model*.pth"))[-1]
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(tiny_job["dir"] / "config.json", "tiny/config.json")
+        zf.write(best, "tiny/best_model.pth")
+    with _http_server(tmp_path) as url:
+        job_id = server.start(epochs=1, base_model=f"{url}/tiny_base.zip")
+        job = server.wait(job_id, done)
+    assert job["status"] == "completed", job["error"]
+    log = server.client.get(
+        f"{JOBS}/{job_id}/log", params={"tail": 10_000}, headers=server.headers
+    ).text
+    assert "download" in log.lower()
+    used = json.loads(
+        (server.data_dir / "training_runs" / job_id / "finetune_config.json").read_text()
+    )
+    base = json.loads((tiny_job["dir"] / "config.json").read_text())
+    assert used["characters"] == base["characters"] and used["audio"] == base["audio"]
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+class _http_server:
+    """Serve a folder on 127.0.0.1 for the length of a with-block."""
+
+    def __init__(self, folder: Path) -> None:
+        handler = partial(_QuietHandler, directory=str(folder))
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+
+    def __enter__(self) -> str:
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def __exit__(self, *exc) -> None:
+        self.httpd.shutdown()
+
+
+def _gone(pid: int) -> bool:
+    """Whether a process no longer runs (zombies count as gone)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except OSError:
+        return True
+    return state == "Z"
+
+
+def test_cancel_stops_the_process_and_resume_continues_the_steps(server, tiny_job):
+    job_id = server.start(epochs=200, save_every_steps=3)
+    running = server.wait(job_id, at_step(4))
+    pid = _training_pid(server, job_id)
+    assert server.post(job_id, "cancel").status_code == 200
+    started = time.monotonic()
+    cancelled = server.wait(job_id, done, timeout=30)
+    assert cancelled["status"] == "cancelled" and time.monotonic() - started < 20
+    assert _gone(pid)
+    stopped_at = cancelled["progress"]["step"]
+    assert stopped_at >= running["progress"]["step"]
+    assert server.post(job_id, "resume").json()["status"] == "pending"
+    resumed = server.wait(job_id, at_step(stopped_at + 2))
+    assert resumed["attempts"] == 1
+    metrics = (server.data_dir / "training_runs" / job_id / "metrics.jsonl").read_text()
+    steps = [json.loads(line)["step"] for line in metrics.splitlines()]
+    restart = next(i for i in range(1, len(steps)) if steps[i] <= steps[i - 1])
+    assert steps[restart] > 1, "the step counter started again from zero"
+    server.post(job_id, "cancel")
+    assert server.wait(job_id, done, timeout=30)["status"] == "cancelled"
+
+
+def _training_pid(server: Api, job_id: str) -> int:
+    """The training process's pid, read from the worker's record of it."""
+    import sqlite3
+
+    with sqlite3.connect(server.data_dir / "voicesmith.db") as db:
+        return db.execute("SELECT pid FROM jobs WHERE id = ?", (job_id,)).fetchone()[0]
+
+
+def test_killed_trainer_fails_the_job_with_its_log_tail(server, tiny_job):
+    job_id = server.start(epochs=200)
+    server.wait(job_id, at_step(1))
+    os.kill(_training_pid(server, job_id), signal.SIGKILL)
+    job = server.wait(job_id, done, timeout=30)
+    assert job["status"] == "failed"
+    assert "killed by SIGKILL" in job["error"] and len(job["error"].splitlines()) > 3
+
+
+def test_worker_restart_fails_orphaned_jobs(tmp_path, speech_clips, tiny_job):
+    data_dir = tmp_path / "var"
+    api_proc, base = start_server(data_dir, {**os.environ}, "--no-worker")
+    worker = _start_worker(data_dir)
+    try:
+        api = Api(base, data_dir)
+        upload_clips(api.client, api.headers, speech_clips[:10], "lj")
+        job_id = api.start(epochs=200)
+        api.wait(job_id, at_step(1))
+        trainer = _training_pid(api, job_id)
+        worker.kill()
+        worker.wait()
+        worker = _start_worker(data_dir)
+        job = api.wait(job_id, done, timeout=60)
+        assert job["status"] == "failed" and job["error"].startswith("worker stopped")
+        assert _wait_gone(trainer)
+    finally:
+        worker.kill()
+        stop_server(api_proc)
+
+
+def _start_worker(data_dir: Path):
+    """A standalone `voicesmith worker` process."""
+    import subprocess
+    import sys
+
+    return subprocess.Popen(
+        [sys.executable, "-m", "voicesmith", "worker", "--data-dir", str(data_dir)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def _wait_gone(pid: int, timeout: float = 15) -> bool:
+    """Wait until a process is gone."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if _gone(pid):
+            return True
+        time.sleep(0.2)
+    return False
