@@ -73,7 +73,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(data_dir: Path, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+def start_server(data_dir: Path, env: dict[str, str], *extra: str) -> tuple[subprocess.Popen, str]:
     """Start `voicesmith serve` in a child process and wait until it answers."""
     port = free_port()
     cmd = [
@@ -85,10 +85,12 @@ def start_server(data_dir: Path, env: dict[str, str]) -> tuple[subprocess.Popen,
         str(port),
         "--data-dir",
         str(data_dir),
+        *extra,
     ]
-    proc = subprocess.Popen(
-        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
+    # A file, not a pipe: nobody reads a pipe while the test runs, and a full one blocks the server.
+    output = tempfile.TemporaryFile(mode="w+")
+    proc = subprocess.Popen(cmd, env=env, stdout=output, stderr=subprocess.STDOUT, text=True)
+    proc.output = output
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and proc.poll() is None:
@@ -98,17 +100,26 @@ def start_server(data_dir: Path, env: dict[str, str]) -> tuple[subprocess.Popen,
         except httpx.TransportError:
             time.sleep(0.2)
     proc.kill()
-    raise RuntimeError(f"server did not start: {proc.communicate()[0]}")
+    raise RuntimeError(f"server did not start: {_read_output(proc)}")
+
+
+def _read_output(proc: subprocess.Popen) -> str:
+    """Everything a server started by start_server has printed."""
+    proc.output.seek(0)
+    return proc.output.read()
 
 
 def stop_server(proc: subprocess.Popen) -> str:
     """Stop a server started by start_server and return what it printed."""
     proc.terminate()
     try:
-        return proc.communicate(timeout=15)[0]
+        proc.wait(timeout=30)
     except subprocess.TimeoutExpired:
         proc.kill()
-        return proc.communicate()[0]
+        proc.wait()
+    text = _read_output(proc)
+    proc.output.close()
+    return text
 
 
 @pytest.fixture
