@@ -88,7 +88,7 @@ def start_server(data_dir: Path, env: dict[str, str], *extra: str) -> tuple[subp
         *extra,
     ]
     # A file, not a pipe: nobody reads a pipe while the test runs, and a full one blocks the server.
-    output = tempfile.TemporaryFile(mode="w+")
+    output = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed by stop_server
     proc = subprocess.Popen(cmd, env=env, stdout=output, stderr=subprocess.STDOUT, text=True)
     proc.output = output
     base = f"http://127.0.0.1:{port}"

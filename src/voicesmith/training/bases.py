@@ -10,12 +10,11 @@ from sqlalchemy.orm import Session
 
 from voicesmith.config import Settings
 from voicesmith.engines import vocab
-from voicesmith.engines.base_models import zoo_names
+from voicesmith.engines.base_models import BaseModelError, find_model_files, zoo_names
 from voicesmith.errors import BadInput, Conflict, NotFound
 from voicesmith.training.models import Job, JobStatus
 
 SCRATCH = ("scratch:tiny", "scratch:full")
-CHECKPOINT_NAMES = ("best_model*.pth", "model.pth", "model_file.pth")
 HINT = (
     "use a Coqui model name such as tts_models/en/ljspeech/vits, an http(s):// URL to a zip, "
     "an absolute path to a model directory, job:<job_id> of a completed job, or scratch:tiny"
@@ -62,11 +61,10 @@ def _model_dir(path: Path) -> Path:
     """A directory holding config.json and a checkpoint, or BadInput saying what is missing."""
     if not path.is_dir():
         raise BadInput(f"base model directory {path} does not exist")
-    if not (path / "config.json").is_file():
-        raise BadInput(f"base model directory {path} has no config.json")
-    if not any(any(path.glob(pattern)) for pattern in CHECKPOINT_NAMES):
-        raise BadInput(f"base model directory {path} has no model.pth or best_model.pth")
-    return path
+    try:
+        return find_model_files(path).directory
+    except BaseModelError as exc:
+        raise BadInput(f"base model directory {exc}") from exc
 
 
 def _config(path: Path) -> dict[str, Any]:
