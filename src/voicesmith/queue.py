@@ -1,6 +1,5 @@
 """The one Huey instance per process, chosen from settings, and the embedded consumer."""
 
-import logging
 import threading
 
 from huey import RedisHuey, SqliteHuey
@@ -9,8 +8,8 @@ from huey.consumer import Consumer
 
 from voicesmith.config import Settings
 
-log = logging.getLogger("voicesmith.queue")
 QUEUE_NAME = "voicesmith"
+POLL_MAX_SECONDS = 0.5
 
 
 def build_huey(settings: Settings) -> Huey:
@@ -29,7 +28,10 @@ class JobConsumer(Consumer):
     """A thread consumer that tells running jobs to stop before it waits for them."""
 
     def __init__(self, huey: Huey, stop_event: threading.Event, workers: int = 1) -> None:
-        super().__init__(huey, workers=workers, worker_type="thread", periodic=False)
+        # Huey backs off to 10 s between polls of an idle queue; a job should start at once.
+        super().__init__(
+            huey, workers=workers, worker_type="thread", periodic=False, max_delay=POLL_MAX_SECONDS
+        )
         self.stop_event = stop_event
 
     def stop(self, graceful: bool = False) -> None:

@@ -262,3 +262,44 @@ def _wait_gone(pid: int, timeout: float = 15) -> bool:
             return True
         time.sleep(0.2)
     return False
+
+
+def test_a_completed_job_is_a_base_for_more_training(server, tiny_job):
+    job_id = server.start(epochs=1, base_model=f"job:{tiny_job['job']['job_id']}")
+    job = server.wait(job_id, done)
+    assert job["status"] == "completed", job["error"]
+    used = json.loads(
+        (server.data_dir / "training_runs" / job_id / "finetune_config.json").read_text()
+    )
+    assert used["model_args"]["hidden_channels"] == 32  # the tiny base's architecture
+
+
+def test_cli_train_follow_shows_the_job_to_the_end(server, tiny_job):
+    import subprocess
+    import sys
+
+    done_ = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "voicesmith",
+            "train",
+            "lj",
+            "--epochs",
+            "1",
+            "--batch-size",
+            "4",
+            "--base-model",
+            "scratch:tiny",
+            "--follow",
+            "--data-dir",
+            str(server.data_dir),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "COLUMNS": "120"},
+    )
+    assert done_.returncode == 0, done_.stdout + done_.stderr
+    assert "queued lj_" in done_.stdout and ": completed" in done_.stdout
+    assert "100.0%" in done_.stdout

@@ -208,10 +208,10 @@ def ensure_seed_layout(job_dir: Path) -> None:
     source = best or max(job_dir.glob("checkpoint_*.pth"), key=_step_of, default=None)
     if source is None:
         raise JobError("training ended without a checkpoint")
-    _link_or_copy(source, job_dir / "best_model.pth")
+    link_or_copy(source, job_dir / "best_model.pth")
 
 
-def _link_or_copy(source: Path, target: Path) -> None:
+def link_or_copy(source: Path, target: Path) -> None:
     """Make target the same file as source: a hard link saves a full model's worth of disk."""
     temporary = target.with_name(f".{target.name}.part")
     temporary.unlink(missing_ok=True)

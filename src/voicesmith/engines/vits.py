@@ -20,6 +20,7 @@ from TTS.tts.models.vits import Vits
 
 from voicesmith.datasets.layout import write_wav_temp
 from voicesmith.engines.base_models import EngineError
+from voicesmith.engines.job_files import link_or_copy
 from voicesmith.engines.vocab import preset_text_config
 
 SAMPLE_RATE = 22050
@@ -253,9 +254,22 @@ def fit(trainer: Trainer, *, shield: Callable[[], None]) -> bool:
         shield()
     except KeyboardInterrupt:
         finished = False
-    trainer.save_checkpoint()
+    _save_final_checkpoint(trainer)
     trainer.dashboard_logger.finish()
     return finished
+
+
+def _save_final_checkpoint(trainer: Trainer) -> None:
+    """Save the checkpoint a resume continues from, reusing a best model saved at this step."""
+    out = Path(trainer.output_path)
+    step = trainer.total_steps_done
+    best = out / f"best_model_{step}.pth"
+    if not best.is_file():
+        trainer.save_checkpoint()
+        return
+    # Both files come from the Trainer's save_model() with the same state: linking skips
+    # writing a full model again (a second of I/O per GB for scratch:full).
+    link_or_copy(best, out / f"checkpoint_{step}.pth")
 
 
 def _run_epochs(trainer: Trainer) -> bool:
