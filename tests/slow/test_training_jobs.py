@@ -303,3 +303,26 @@ def test_cli_train_follow_shows_the_job_to_the_end(server, tiny_job):
     assert done_.returncode == 0, done_.stdout + done_.stderr
     assert "queued lj_" in done_.stdout and ": completed" in done_.stdout
     assert "100.0%" in done_.stdout
+
+
+def test_stopping_the_server_saves_and_fails_the_job_for_resume(tmp_path, speech_clips, tiny_job):
+    data_dir = tmp_path / "var"
+    proc, base = start_server(data_dir, {**os.environ})
+    api = Api(base, data_dir)
+    upload_clips(api.client, api.headers, speech_clips[:10], "lj")
+    job_id = api.start(epochs=200)
+    api.wait(job_id, at_step(2))
+    trainer = _training_pid(api, job_id)
+    stop_server(proc)
+    assert _gone(trainer)
+    proc, base = start_server(data_dir, {**os.environ})
+    try:
+        api = Api(base, data_dir)
+        job = api.job(job_id)
+        assert job["status"] == "failed" and job["error"].startswith("worker stopped")
+        assert api.post(job_id, "resume").status_code == 200
+        api.wait(job_id, at_step(job["progress"]["step"] + 1))
+        api.post(job_id, "cancel")
+        assert api.wait(job_id, done, timeout=30)["status"] == "cancelled"
+    finally:
+        stop_server(proc)
