@@ -26,19 +26,18 @@ MAX_LISTED = 10
 def submit(*, session: Session, settings: Settings, request: dict[str, Any]) -> Job:
     """Validate a start request and create its pending job row."""
     name = validate_dataset_name(request["dataset_name"])
-    dataset = _trainable_dataset(session=session, settings=settings, name=name)
+    clips = _trainable_clips(session=session, settings=settings, name=name)
     _check_ranges(settings, request)
     spec = request.get("base_model") or settings.default_base_model
     base = bases.resolve(session=session, settings=settings, spec=spec)
-    clips = _clips(session, dataset)
     bases.check_transcripts(base, {c.wav_filename: c.transcript for c in clips})
     _check_disk(settings)
     params = {**request, "base_model": spec}
     return _insert_job(session=session, settings=settings, dataset=name, params=params)
 
 
-def _trainable_dataset(*, session: Session, settings: Settings, name: str) -> Dataset:
-    """The dataset if it has enough clips, all present and readable."""
+def _trainable_clips(*, session: Session, settings: Settings, name: str) -> list[Clip]:
+    """The dataset's clips, if there are enough of them and all are present and readable."""
     dataset = get_dataset(session=session, name=name)
     if dataset is None:
         raise NotFound(f"dataset '{name}' does not exist; upload clips to it first")
@@ -49,7 +48,7 @@ def _trainable_dataset(*, session: Session, settings: Settings, name: str) -> Da
             f"{settings.min_training_clips}"
         )
     _check_files(settings, name, clips)
-    return dataset
+    return clips
 
 
 def _clips(session: Session, dataset: Dataset) -> list[Clip]:

@@ -1,0 +1,96 @@
+"""ONNX export of a trained VITS generator: `python -m voicesmith.engines.export JOB_DIR`.
+
+Coqui's own Vits.export_onnx does the tracing; we add which checkpoint the file came from (so a
+stale model.onnx is never used for a newer checkpoint) and write the result atomically.
+"""
+
+import argparse
+import io
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from voicesmith.datasets.layout import fsync_dir
+from voicesmith.engines.base_models import EngineError
+from voicesmith.engines.job_files import link_or_copy
+from voicesmith.engines.voice import (
+    CONFIG_FILE,
+    DEFAULT_CHECKPOINT,
+    ONNX_FILE,
+    checkpoint_stamp,
+    load_generator,
+    read_config,
+)
+
+
+def export_onnx(job_dir: Path, checkpoint: Path | None = None) -> Path:
+    """Export the generator of checkpoint (default best_model.pth) to JOB_DIR/model.onnx."""
+    import onnx
+
+    source = checkpoint or job_dir / DEFAULT_CHECKPOINT
+    model = load_generator(read_config(job_dir / CONFIG_FILE), source)
+    buffer = io.BytesIO()
+    model.export_onnx(buffer, verbose=False)
+    graph = onnx.load_from_string(buffer.getvalue())
+    onnx.helper.set_model_props(graph, checkpoint_stamp(source))
+    target = job_dir / ONNX_FILE
+    _atomic_write_bytes(target, graph.SerializeToString())
+    return target
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Replace path with data via a fsynced temporary file in the same directory."""
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(name, path)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
+
+
+def make_random_model_dir(path: Path, preset: str = "scratch:full") -> Path:
+    """A job-like folder (config.json, best_model_0.pth, best_model.pth) of an untrained VITS."""
+    import torch
+    from TTS.tts.models.vits import Vits
+
+    from voicesmith.engines.vits import preset_config
+
+    path.mkdir(parents=True, exist_ok=True)
+    config = preset_config(preset)
+    torch.manual_seed(0)
+    # With its discriminator, like a Trainer checkpoint, so Coqui's own loaders accept it.
+    model = Vits.init_from_config(config)
+    state = {"model": model.state_dict(), "config": config.to_dict(), "step": 0, "epoch": 0}
+    torch.save(state, path / "best_model_0.pth")
+    config.save_json(str(path / CONFIG_FILE))
+    link_or_copy(path / "best_model_0.pth", path / DEFAULT_CHECKPOINT)
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; the exit status."""
+    parser = argparse.ArgumentParser(
+        prog="python -m voicesmith.engines.export", description="Export a job's VITS to ONNX."
+    )
+    parser.add_argument("job_dir", type=Path, help="the job folder holding config.json")
+    parser.add_argument("--checkpoint", type=Path, help="default: JOB_DIR/best_model.pth")
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    try:
+        target = export_onnx(args.job_dir.resolve(), args.checkpoint)
+    except EngineError as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 1
+    print(f"exported {target} in {time.monotonic() - started:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

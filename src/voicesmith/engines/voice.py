@@ -1,0 +1,268 @@
+"""A trained VITS voice that speaks one sentence at a time, on ONNX Runtime or PyTorch.
+
+The web process calls this from a thread pool, so torch, TTS and onnxruntime are imported inside
+functions only, and synthesize() may run in several threads at once.
+"""
+
+import logging
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from voicesmith.engines.base_models import EngineError
+
+if TYPE_CHECKING:
+    import onnxruntime
+    from TTS.tts.configs.vits_config import VitsConfig
+    from TTS.tts.models.vits import Vits
+
+CONFIG_FILE = "config.json"
+DEFAULT_CHECKPOINT = "best_model.pth"
+ONNX_FILE = "model.onnx"
+BACKENDS = ("auto", "onnx", "torch")
+# The checkpoint's size and mtime identify it: hard links (best_model.pth) share both.
+STAMP_KEYS = ("voicesmith_checkpoint_size", "voicesmith_checkpoint_mtime_ns")
+NOISE_SEED = 1234
+logger = logging.getLogger(__name__)
+
+
+class VoiceError(EngineError):
+    """A voice cannot be loaded or used; the message is for people."""
+
+
+class Voice:
+    """Text to token ids with Coqui's tokenizer; subclasses turn ids into audio."""
+
+    backend = ""
+
+    def __init__(self, config: "VitsConfig", size_bytes: int) -> None:
+        from TTS.tts.utils.text.tokenizer import TTSTokenizer
+
+        self.tokenizer, _ = TTSTokenizer.init_from_config(config)
+        self.sample_rate = int(config.audio.sample_rate)
+        self.size_bytes = size_bytes
+        self.language = _text_language(config)
+        characters = self.tokenizer.characters
+        self.vocab = set(characters.vocab)
+        # Ids of sounds, not of punctuation, pad or blank: text without any is silence.
+        self.sound_ids = {characters.char_to_id(c) for c in set(characters.characters)} - {
+            characters.char_to_id(c) for c in characters.punctuations if c in self.vocab
+        }
+        self.spoken: dict[str, bool] = {}
+
+    def unknown_characters(self, text: str) -> set[str]:
+        """Characters of text that the model cannot speak and synthesize() drops."""
+        cleaned = self._clean(text)
+        if self.tokenizer.use_phonemes:
+            odd = {c for c in cleaned if not c.isspace() and not c.isascii() and c not in self.vocab}
+            return {c for c in odd if not self._is_spoken(c)}
+        dropped = {c for c in cleaned if c not in self.vocab}
+        # Report characters as written: the cleaner may have lowercased them.
+        original = {c for c in text if c in dropped or c.lower() in dropped}
+        return original | (dropped - {c.lower() for c in original})
+
+    def _clean(self, text: str) -> str:
+        """The text after the model's cleaner (lowercasing, numbers, symbols)."""
+        cleaner = self.tokenizer.text_cleaner
+        return cleaner(text, lang=_normalized(self.language)) if cleaner else text
+
+    def _is_spoken(self, char: str) -> bool:
+        """Whether the phonemizer turns char alone into at least one known symbol."""
+        if char not in self.spoken:
+            phonemes = self.tokenizer.phonemizer.phonemize(char, separator="", language=None)
+            self.spoken[char] = any(p in self.vocab and p != " " for p in phonemes)
+        return self.spoken[char]
+
+    def text_ids(self, text: str) -> list[int]:
+        """Token ids for text, unknown characters dropped; empty when nothing is speakable."""
+        ids = self.tokenizer.text_to_ids(text, language=self.language) if text.strip() else []
+        return ids if self.sound_ids.intersection(ids) else []
+
+    def synthesize(self, text: str, *, length_scale: float = 1.0) -> np.ndarray:
+        """Float32 mono audio in [-1, 1] for one sentence; empty when it has nothing to say."""
+        if length_scale <= 0:
+            raise ValueError("length_scale must be positive")
+        ids = self.text_ids(text)
+        if not ids:
+            return np.zeros(0, dtype=np.float32)
+        audio = self._generate(np.asarray([ids], dtype=np.int64), float(length_scale))
+        return np.clip(audio.reshape(-1), -1.0, 1.0).astype(np.float32, copy=False)
+
+    def _generate(self, ids: np.ndarray, length_scale: float) -> np.ndarray:
+        """Audio for a [1, T] batch of ids."""
+        raise NotImplementedError
+
+
+class OnnxVoice(Voice):
+    """A voice run by ONNX Runtime from model.onnx; session.run is thread-safe."""
+
+    backend = "onnx"
+
+    def __init__(self, config: "VitsConfig", session: "onnxruntime.InferenceSession", size: int):
+        super().__init__(config, size)
+        self.session = session
+        args = config.model_args
+        self.noise = (float(args.inference_noise_scale), float(args.inference_noise_scale_dp))
+
+    def _generate(self, ids: np.ndarray, length_scale: float) -> np.ndarray:
+        """Run the exported generator with Coqui's inputs: ids, lengths, noise and length scales."""
+        scales = np.array([self.noise[0], length_scale, self.noise[1]], dtype=np.float32)
+        lengths = np.array([ids.shape[1]], dtype=np.int64)
+        feed = {"input": ids, "input_lengths": lengths, "scales": scales}
+        return self.session.run(["output"], feed)[0]
+
+
+class TorchVoice(Voice):
+    """A voice run by PyTorch from a checkpoint; one synthesis at a time."""
+
+    backend = "torch"
+
+    def __init__(self, config: "VitsConfig", model: "Vits") -> None:
+        size = sum(t.numel() * t.element_size() for t in (*model.parameters(), *model.buffers()))
+        super().__init__(config, size)
+        self.model = model
+        # length_scale is a model attribute and the noise comes from the global generator.
+        self.lock = threading.Lock()
+
+    def _generate(self, ids: np.ndarray, length_scale: float) -> np.ndarray:
+        """Run Vits.inference with a fixed noise seed, so a sentence always sounds the same."""
+        import torch
+
+        with self.lock, torch.inference_mode(), torch.random.fork_rng(devices=[]):
+            torch.manual_seed(NOISE_SEED)
+            self.model.length_scale = length_scale
+            output = self.model.inference(torch.from_numpy(ids))["model_outputs"]
+            return output.numpy()
+
+
+def load_voice(
+    model_dir: Path,
+    *,
+    checkpoint: Path | None = None,
+    backend: str = "auto",
+    threads: int = 2,
+) -> Voice:
+    """Load the voice in model_dir: ONNX when model.onnx matches the checkpoint, else PyTorch."""
+    if backend not in BACKENDS:
+        raise VoiceError(f"unknown backend {backend!r}; use one of {', '.join(BACKENDS)}")
+    config = read_config(model_dir / CONFIG_FILE)
+    source = checkpoint or model_dir / DEFAULT_CHECKPOINT
+    onnx_path = model_dir / ONNX_FILE
+    if backend == "onnx" and not onnx_path.is_file():
+        raise VoiceError(
+            f"{onnx_path} does not exist; create it with "
+            f"`python -m voicesmith.engines.export {model_dir}`"
+        )
+    if backend != "torch" and onnx_path.is_file():
+        session = _onnx_session(onnx_path, threads)
+        if _exported_from(session, source, explicit=checkpoint is not None):
+            return OnnxVoice(config, session, onnx_path.stat().st_size)
+        if backend == "onnx":
+            raise VoiceError(f"{onnx_path} was not exported from {source}; export that checkpoint")
+        logger.info("%s is older than %s: using PyTorch", onnx_path, source)
+    return _torch_voice(config, source, threads)
+
+
+def _torch_voice(config: "VitsConfig", checkpoint: Path, threads: int) -> TorchVoice:
+    """A PyTorch voice on `threads` intra-op threads (a process-wide torch setting)."""
+    import torch
+
+    torch.set_num_threads(threads)
+    model = load_generator(config, checkpoint)
+    _remove_weight_norm(model)
+    return TorchVoice(config, model)
+
+
+def read_config(path: Path) -> "VitsConfig":
+    """The model's Coqui config.json, which must be a single-speaker VITS."""
+    from TTS.config import load_config
+    from TTS.tts.configs.vits_config import VitsConfig
+
+    if not path.is_file():
+        raise VoiceError(f"{path} does not exist; is this a finished training job?")
+    try:
+        config = load_config(str(path))
+    except Exception as exc:  # Coqui raises bare exceptions of many kinds for bad files
+        raise VoiceError(f"{path} is not a Coqui TTS config: {exc}") from exc
+    if not isinstance(config, VitsConfig):
+        raise VoiceError(f"{path} describes a {config.model} model; voicesmith speaks VITS only")
+    return config
+
+
+def load_generator(config: "VitsConfig", checkpoint: Path) -> "Vits":
+    """The VITS from checkpoint in eval mode, without the discriminator only training needs."""
+    from trainer.io import load_fsspec
+    from TTS.tts.models.vits import Vits
+
+    if not checkpoint.is_file():
+        raise VoiceError(f"{checkpoint} does not exist; is this a finished training job?")
+    config.model_args.init_discriminator = False
+    model = Vits.init_from_config(config)
+    try:
+        state = load_fsspec(str(checkpoint), map_location="cpu")["model"]
+        weights = {k: v for k, v in state.items() if not k.startswith("disc.")}
+        model.load_state_dict(weights)
+    except (RuntimeError, KeyError, OSError, EOFError) as exc:
+        raise VoiceError(f"cannot load {checkpoint} with its config.json: {exc}") from exc
+    return model.eval()
+
+
+def _remove_weight_norm(model: "Vits") -> None:
+    """Fold weight-norm parametrizations into plain weights: inference needs no recomputation."""
+    from torch.nn.utils import parametrize
+
+    for module in model.modules():
+        if parametrize.is_parametrized(module, "weight"):
+            parametrize.remove_parametrizations(module, "weight")
+
+
+def checkpoint_stamp(checkpoint: Path) -> dict[str, str]:
+    """What identifies a checkpoint file, stored in model.onnx's metadata."""
+    info = checkpoint.stat()
+    stamp = dict(zip(STAMP_KEYS, (str(info.st_size), str(info.st_mtime_ns)), strict=True))
+    return {"voicesmith_checkpoint": checkpoint.name, **stamp}
+
+
+def _exported_from(session: "onnxruntime.InferenceSession", checkpoint: Path, explicit: bool) -> bool:
+    """Whether the session's model was exported from checkpoint (trusted if it cannot be told)."""
+    stamp = session.get_modelmeta().custom_metadata_map
+    if not all(key in stamp for key in STAMP_KEYS) or not checkpoint.is_file():
+        # Exported elsewhere, or shipped without its checkpoint: good for the default only.
+        return not explicit
+    current = checkpoint_stamp(checkpoint)
+    return all(stamp[key] == current[key] for key in STAMP_KEYS)
+
+
+def _onnx_session(path: Path, threads: int) -> "onnxruntime.InferenceSession":
+    """An ONNX Runtime CPU session using `threads` threads per run."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    try:
+        return onnxruntime.InferenceSession(
+            str(path), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+    except Exception as exc:  # onnxruntime's own exception types are not importable by name
+        raise VoiceError(f"cannot load {path}: {exc}") from exc
+
+
+def _text_language(config: "VitsConfig") -> str | None:
+    """The language the model was trained with, as its cleaners were given it."""
+    for dataset in config.datasets or []:
+        if dataset.get("language"):
+            return str(dataset["language"])
+    return config.phoneme_language or None
+
+
+def _normalized(language: str | None) -> str | None:
+    """'en-us' to 'en', as Coqui's tokenizer does for cleaners."""
+    return language.split("-")[0] if language else None
+
+
+def describe(voice: Voice) -> dict[str, Any]:
+    """A short summary for logs."""
+    return {"backend": voice.backend, "sample_rate": voice.sample_rate, "bytes": voice.size_bytes}
