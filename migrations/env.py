@@ -5,6 +5,7 @@ from sqlalchemy import create_engine
 
 import voicesmith.auth.models  # noqa: F401  (registers tables for autogenerate)
 import voicesmith.datasets.models  # noqa: F401
+import voicesmith.synthesis.models  # noqa: F401
 import voicesmith.training.models  # noqa: F401
 from voicesmith.db import Base
 

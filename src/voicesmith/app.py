@@ -20,6 +20,11 @@ from voicesmith.db import make_engine, make_sessionmaker, run_migrations, sessio
 from voicesmith.errors import VoicesmithError
 from voicesmith.middleware import BodyLimitMiddleware
 from voicesmith.queue import build_huey, start_embedded_consumer
+from voicesmith.synthesis.openai import openai_error
+from voicesmith.synthesis.openai import router as openai_router
+from voicesmith.synthesis.router import admin_router as voices_router
+from voicesmith.synthesis.router import router as synthesis_router
+from voicesmith.synthesis.service import Synthesizer
 from voicesmith.training import tasks
 from voicesmith.training.router import router as training_router
 
@@ -40,7 +45,17 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool = Fals
     app.state.worker = None
     app.state.huey = build_huey(settings)
     app.state.enqueue_training = tasks.register(app.state.huey, lambda: app.state.worker)
-    for router in (auth_router, users_router, datasets_router, training_router):
+    app.state.synthesizer = Synthesizer(settings)
+    routers = (
+        auth_router,
+        users_router,
+        datasets_router,
+        training_router,
+        synthesis_router,
+        voices_router,
+        openai_router,
+    )
+    for router in routers:
         app.include_router(router)
     app.add_api_route("/api/v1/health", health, methods=["GET"], tags=["health"])
     _add_error_handlers(app)
@@ -107,17 +122,23 @@ def _add_error_handlers(app: FastAPI) -> None:
     """Map domain errors and validation errors to {"detail": "..."} responses."""
 
     @app.exception_handler(VoicesmithError)
-    async def _domain(_req: Request, exc: VoicesmithError) -> JSONResponse:
-        return JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
+    async def _domain(req: Request, exc: VoicesmithError) -> JSONResponse:
+        return _error(req, exc.status_code, exc.detail, exc.headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_req: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse({"detail": _describe(exc)}, status_code=422)
+    async def _invalid(req: Request, exc: RequestValidationError) -> JSONResponse:
+        return _error(req, 422, _describe(exc), None)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_req: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(req: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-        return JSONResponse({"detail": detail}, exc.status_code, headers=exc.headers)
+        return _error(req, exc.status_code, detail, exc.headers)
+
+
+def _error(req: Request, status: int, detail: str, headers: dict[str, str] | None) -> JSONResponse:
+    """{"detail": ...}, or OpenAI's error shape on its compatible routes."""
+    shaped = openai_error(req, status, detail, headers)
+    return shaped or JSONResponse({"detail": detail}, status, headers=headers)
 
 
 def _describe(exc: RequestValidationError) -> str:

@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     min_free_disk_mb: float = Field(default=2048.0, ge=0)
     cancel_grace_seconds: float = Field(default=10.0, ge=0)
 
+    max_synthesis_chars: int = Field(default=5000, ge=1)
+    voice_cache_items: int = Field(default=4, ge=1)
+    voice_cache_mb: float = Field(default=2048.0, gt=0)
+    synthesis_threads: int = Field(default=2, ge=1)
+
     @field_validator("admin_password")
     @classmethod
     def _refuse_default_secret(cls, value: SecretStr | None) -> SecretStr | None:

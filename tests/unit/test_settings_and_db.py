@@ -8,6 +8,7 @@ from sqlalchemy import inspect, text
 
 import voicesmith.auth.models  # noqa: F401
 import voicesmith.datasets.models  # noqa: F401
+import voicesmith.synthesis.models  # noqa: F401
 import voicesmith.training.models  # noqa: F401
 from voicesmith.config import Settings
 from voicesmith.db import Base, make_engine, run_migrations

@@ -1,0 +1,186 @@
+"""Which voice a request means, and speaking text with it through the voice cache."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from voicesmith.config import Settings
+from voicesmith.errors import BadInput, Conflict, NotFound, VoicesmithError
+from voicesmith.synthesis import text as texts
+from voicesmith.synthesis.cache import VoiceCache
+from voicesmith.synthesis.models import VoiceAlias
+from voicesmith.training.models import Job, JobStatus
+from voicesmith.training.service import has_model
+
+BASE_VOICE = "base"
+PAUSE_SECONDS = 0.15
+
+
+class VoiceUnavailable(VoicesmithError):
+    """The voice exists but cannot be loaded right now (e.g. its download failed)."""
+
+    status_code = 503
+
+
+@dataclass(frozen=True)
+class VoiceRef:
+    """A resolved voice: where its model is, and which checkpoint."""
+
+    name: str
+    model_dir: Path
+    checkpoint: Path | None = None
+
+    @property
+    def key(self) -> str:
+        """The cache key: one model file, one entry."""
+        return f"{self.model_dir}|{self.checkpoint or ''}"
+
+
+@dataclass(frozen=True)
+class Speech:
+    """Synthesized audio and what had to be left out of the text."""
+
+    samples: np.ndarray
+    sample_rate: int
+    dropped: frozenset[str]
+    backend: str
+
+
+def resolve_voice(*, session: Session, name: str) -> VoiceRef:
+    """A job id or alias as a voice; 404 when unknown, 409 when not completed."""
+    alias = session.get(VoiceAlias, name)
+    job_id = alias.job_id if alias else name
+    job = session.get(Job, job_id)
+    if job is None:
+        raise NotFound(f"voice '{name}' does not exist; GET /api/v1/voices lists the voices")
+    if job.status != JobStatus.COMPLETED:
+        raise Conflict(f"job '{job_id}' is {job.status}; it becomes a voice once it completes")
+    if not has_model(job):
+        raise Conflict(f"job '{job_id}' completed without a model; train it again")
+    checkpoint = Path(job.output_dir) / alias.checkpoint if alias and alias.checkpoint else None
+    return VoiceRef(name=name, model_dir=Path(job.output_dir), checkpoint=checkpoint)
+
+
+def base_voice(*, settings: Settings) -> VoiceRef:
+    """The configured base model as a voice, downloaded on first use."""
+    from voicesmith.engines.base_models import EngineError, resolve_base_model
+
+    spec = settings.default_base_model
+    try:
+        model = resolve_base_model(spec, settings.models_dir)
+    except EngineError as exc:
+        raise VoiceUnavailable(f"the base voice '{spec}' is unavailable: {exc}") from exc
+    return VoiceRef(name=BASE_VOICE, model_dir=model.directory, checkpoint=model.checkpoint)
+
+
+def set_alias(*, session: Session, alias: str, job_id: str, checkpoint: str | None) -> VoiceAlias:
+    """Point an alias at a completed job, and optionally at one of its checkpoints."""
+    _validate_alias(alias)
+    ref = resolve_voice(session=session, name=job_id)
+    if checkpoint is not None and not _is_checkpoint_of(ref.model_dir, checkpoint):
+        raise BadInput(f"'{checkpoint}' is not a checkpoint of job '{job_id}'")
+    if session.get(Job, alias) is not None:
+        raise Conflict(f"'{alias}' is a job id; pick another alias")
+    row = session.get(VoiceAlias, alias) or VoiceAlias(alias=alias)
+    row.job_id, row.checkpoint = job_id, checkpoint
+    session.add(row)
+    session.commit()
+    return row
+
+
+def _validate_alias(alias: str) -> None:
+    """Aliases share the dataset-name alphabet."""
+    from voicesmith.datasets.service import DATASET_NAME_RE
+
+    if not DATASET_NAME_RE.fullmatch(alias) or alias == BASE_VOICE:
+        raise BadInput("alias may contain only letters, digits, '_' and '-' (1-64), not 'base'")
+
+
+def _is_checkpoint_of(model_dir: Path, name: str) -> bool:
+    """Whether name is a plain .pth file in the job dir."""
+    return "/" not in name and name.endswith(".pth") and (model_dir / name).is_file()
+
+
+def delete_alias(*, session: Session, alias: str) -> None:
+    """Remove an alias; the job stays."""
+    row = session.get(VoiceAlias, alias)
+    if row is None:
+        raise NotFound(f"alias '{alias}' does not exist")
+    session.delete(row)
+    session.commit()
+
+
+def list_voices(*, session: Session) -> list[dict[str, object]]:
+    """Completed jobs with a model, with their aliases."""
+    aliases: dict[str, list[str]] = {}
+    for row in session.scalars(select(VoiceAlias).order_by(VoiceAlias.alias)):
+        aliases.setdefault(row.job_id, []).append(row.alias)
+    jobs = session.scalars(
+        select(Job).where(Job.status == JobStatus.COMPLETED.value).order_by(Job.created_at.desc())
+    )
+    return [
+        {
+            "name": job.id,
+            "job_id": job.id,
+            "dataset": job.dataset_name,
+            "aliases": aliases.get(job.id, []),
+            "created_at": job.finished_at,
+            "onnx": (Path(job.output_dir) / "model.onnx").is_file(),
+        }
+        for job in jobs
+        if has_model(job)
+    ]
+
+
+class Synthesizer:
+    """Speaks text with cached voices; one per app."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.cache: VoiceCache = VoiceCache(
+            max_items=settings.voice_cache_items, max_bytes=int(settings.voice_cache_mb * 2**20)
+        )
+
+    def voice(self, ref: VoiceRef):
+        """The loaded voice, from the cache when it is there."""
+        from voicesmith.engines.voice import VoiceError, load_voice
+
+        def load():
+            try:
+                return load_voice(
+                    ref.model_dir,
+                    checkpoint=ref.checkpoint,
+                    threads=self.settings.synthesis_threads,
+                )
+            except VoiceError as exc:
+                raise VoiceUnavailable(f"voice '{ref.name}' could not be loaded: {exc}") from exc
+
+        return self.cache.get(ref.key, load)
+
+    def speak(self, ref: VoiceRef, text: str, *, speed: float) -> Speech:
+        """The whole text as one array, sentences joined by short pauses."""
+        voice = self.voice(ref)
+        parts = list(self.stream(ref, text, speed=speed))
+        samples = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+        return Speech(samples, voice.sample_rate, self.dropped(ref, text), voice.backend)
+
+    def check(self, text: str) -> str:
+        """Normalised text, or BadInput."""
+        return texts.normalise(text, max_chars=self.settings.max_synthesis_chars)
+
+    def stream(self, ref: VoiceRef, text: str, *, speed: float) -> Iterator[np.ndarray]:
+        """Audio sentence by sentence, each followed by a short pause."""
+        voice = self.voice(ref)
+        pause = np.zeros(int(PAUSE_SECONDS * voice.sample_rate), dtype=np.float32)
+        for sentence in texts.sentences(self.check(text)):
+            audio = voice.synthesize(sentence, length_scale=1.0 / speed)
+            if len(audio):
+                yield np.concatenate([audio.astype(np.float32, copy=False), pause])
+
+    def dropped(self, ref: VoiceRef, text: str) -> frozenset[str]:
+        """Characters of text the voice cannot say."""
+        return frozenset(self.voice(ref).unknown_characters(self.check(text)))
