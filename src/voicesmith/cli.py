@@ -1,4 +1,4 @@
-"""The voicesmith command line: serve, worker, create-admin, train."""
+"""The voicesmith command line: serve, worker, create-admin, train, synth."""
 
 import logging
 from pathlib import Path
@@ -129,6 +129,35 @@ def train(
         final = following.follow(sessions, job.id, Console())
         typer.echo(f"{final.id}: {final.status}" + (f"\n{final.error}" if final.error else ""))
         raise typer.Exit(0 if final.status == "completed" else 1)
+
+
+@app.command()
+def synth(
+    text: Annotated[str, typer.Argument(help="what to say")],
+    voice: Annotated[str, typer.Option(help="job id or alias of a completed job")],
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="file to write; the extension picks the format")
+    ] = Path("out.wav"),
+    speed: Annotated[float, typer.Option(help="speaking rate; 2 is twice as fast")] = 1.0,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Speak text in a trained voice into an audio file, without a server."""
+    from voicesmith.synthesis import formats
+    from voicesmith.synthesis.service import Synthesizer, resolve_voice
+
+    settings = _settings(data_dir)
+    fmt = output.suffix.lstrip(".").lower() or "wav"
+    if fmt not in formats.MEDIA_TYPES:
+        typer.echo(
+            f"error: cannot write .{fmt}; use one of {', '.join(formats.MEDIA_TYPES)}", err=True
+        )
+        raise typer.Exit(1)
+    with session_scope(_open_database(settings)) as session:
+        ref = _or_exit(lambda: resolve_voice(session=session, name=voice))
+    speech = _or_exit(lambda: Synthesizer(settings).speak(ref, text, speed=speed))
+    output.write_bytes(formats.encode(speech.samples, speech.sample_rate, fmt))
+    seconds = len(speech.samples) / speech.sample_rate
+    typer.echo(f"wrote {output} ({seconds:.2f} s, {speech.backend})")
 
 
 def _open_database(settings: Settings):

@@ -1,5 +1,6 @@
 """Speech routes: the seed's synthesize-trained, the base voice, voices and aliases."""
 
+from dataclasses import asdict
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request
@@ -114,6 +115,18 @@ def voices(_user: CurrentUser, session: SessionDep, settings: SettingsDep) -> di
         "status": "ok",
         "base_voice": settings.default_base_model,
         "voices": service.list_voices(session=session),
+    }
+
+
+@admin_router.get("/cache")
+def cache_stats(synth: SynthDep) -> dict[str, object]:
+    """What the voice cache holds and how often it was hit."""
+    cache = synth.cache
+    return {
+        "status": "ok",
+        "items": len(cache),
+        "bytes": cache.total_bytes(),
+        **asdict(cache.stats),
     }
 
 

@@ -1,0 +1,92 @@
+"""Shared slow fixtures: one live server with a worker, and one tiny VITS trained per session."""
+
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import ADMIN_PASSWORD, login, start_server, stop_server, upload_clips
+from tests.factories import fixture_clips
+
+JOBS = "/api/v1/admin/training/jobs"
+TERMINAL = {"completed", "failed", "cancelled"}
+
+
+class Api:
+    """A logged-in client for one live server."""
+
+    def __init__(self, base: str, data_dir: Path) -> None:
+        self.client = httpx.Client(base_url=base, timeout=60)
+        self.headers = login(self.client, "admin", ADMIN_PASSWORD)
+        self.data_dir = data_dir
+
+    def start(self, **body) -> str:
+        body = {"dataset_name": "lj", "base_model": "scratch:tiny", "batch_size": 4, **body}
+        response = self.client.post("/api/v1/admin/training/start", json=body, headers=self.headers)
+        assert response.status_code == 200, response.text
+        return response.json()["job_id"]
+
+    def job(self, job_id: str) -> dict:
+        return self.client.get(f"{JOBS}/{job_id}", headers=self.headers).json()
+
+    def post(self, job_id: str, action: str) -> httpx.Response:
+        return self.client.post(f"{JOBS}/{job_id}/{action}", headers=self.headers)
+
+    def wait(self, job_id: str, until: Callable[[dict], bool], timeout: float = 420) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            job = self.job(job_id)
+            if until(job):
+                return job
+            assert job["status"] not in TERMINAL or until(job), job
+            time.sleep(0.25)
+        raise AssertionError(f"timed out waiting on {job_id}: {self.job(job_id)}")
+
+
+def done(job: dict) -> bool:
+    return job["status"] in TERMINAL
+
+
+def at_step(n: int) -> Callable[[dict], bool]:
+    return lambda job: job["status"] == "training" and (job["progress"] or {}).get("step", 0) >= n
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory, speech_clips) -> Iterator[Api]:
+    """A live server with an embedded worker and a 12-clip dataset `lj`."""
+    data_dir = tmp_path_factory.mktemp("training") / "var"
+    proc, base = start_server(data_dir, {**os.environ})
+    api = Api(base, data_dir)
+    upload_clips(api.client, api.headers, fixture_clips() + speech_clips[:4], "lj")
+    yield api
+    stop_server(proc)
+
+
+@pytest.fixture(scope="session")
+def tiny_job(server: Api) -> dict:
+    """The one tiny VITS trained from scratch per session, with the SSE events seen."""
+    job_id = server.start(epochs=2, test_sentences=["Hello from a tiny voice."])
+    events: list[tuple[str, dict]] = []
+    reader = threading.Thread(target=_read_events, args=(server, job_id, events), daemon=True)
+    reader.start()
+    job = server.wait(job_id, done)
+    reader.join(timeout=30)
+    return {"job": job, "events": events, "dir": server.data_dir / "training_runs" / job_id}
+
+
+def _read_events(server: Api, job_id: str, sink: list) -> None:
+    """Collect Server-Sent Events until the stream ends."""
+    with server.client.stream(
+        "GET", f"{JOBS}/{job_id}/events", headers=server.headers, timeout=600
+    ) as response:
+        event = None
+        for line in response.iter_lines():
+            if line.startswith("event: "):
+                event = line[7:]
+            elif line.startswith("data: "):
+                sink.append((event, json.loads(line[6:])))
