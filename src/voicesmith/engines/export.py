@@ -10,6 +10,7 @@ import os
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 from voicesmith.datasets.layout import fsync_dir
@@ -24,6 +25,9 @@ from voicesmith.engines.voice import (
     read_config,
 )
 
+# A temporary file this old was left by an export that was killed.
+STALE_PART_SECONDS = 3600
+
 
 def export_onnx(job_dir: Path, checkpoint: Path | None = None) -> Path:
     """Export the generator of checkpoint (default best_model.pth) to JOB_DIR/model.onnx."""
@@ -31,13 +35,40 @@ def export_onnx(job_dir: Path, checkpoint: Path | None = None) -> Path:
 
     source = checkpoint or job_dir / DEFAULT_CHECKPOINT
     model = load_generator(read_config(job_dir / CONFIG_FILE), source)
+    _remove_stale_parts(job_dir)
     buffer = io.BytesIO()
-    model.export_onnx(buffer, verbose=False)
+    with warnings.catch_warnings():
+        # The tracer warns about every Python branch on a tensor; Coqui's export expects that.
+        warnings.simplefilter("ignore")
+        model.export_onnx(buffer, verbose=False)
     graph = onnx.load_from_string(buffer.getvalue())
     onnx.helper.set_model_props(graph, checkpoint_stamp(source))
     target = job_dir / ONNX_FILE
     _atomic_write_bytes(target, graph.SerializeToString())
     return target
+
+
+def export_after_training(job_dir: Path) -> None:
+    """Export model.onnx at the end of a run; a failure only costs speed, so it is a warning."""
+    started = time.monotonic()
+    try:
+        export_onnx(job_dir)
+    except KeyboardInterrupt:  # SIGTERM: the run is done, only the export is given up
+        print("ONNX export stopped; synthesis will use PyTorch")
+        return
+    except Exception as exc:  # synthesis falls back to PyTorch, so the run still succeeds
+        print(
+            f"WARNING: ONNX export failed, synthesis will use PyTorch: {type(exc).__name__}: {exc}"
+        )
+        return
+    print(f"exported {ONNX_FILE} in {time.monotonic() - started:.1f} s")
+
+
+def _remove_stale_parts(job_dir: Path) -> None:
+    """Delete temporary files of exports killed long ago (each is as big as the model)."""
+    for part in job_dir.glob(f".{ONNX_FILE}.*.part"):
+        if time.time() - part.stat().st_mtime > STALE_PART_SECONDS:
+            part.unlink(missing_ok=True)
 
 
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -48,6 +79,7 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(name, 0o644)  # mkstemp makes it private; a model is no secret
         os.replace(name, path)
     except BaseException:
         Path(name).unlink(missing_ok=True)
@@ -66,7 +98,7 @@ def make_random_model_dir(path: Path, preset: str = "scratch:full") -> Path:
     config = preset_config(preset)
     torch.manual_seed(0)
     # With its discriminator, like a Trainer checkpoint, so Coqui's own loaders accept it.
-    model = Vits.init_from_config(config)
+    model = Vits(config)
     state = {"model": model.state_dict(), "config": config.to_dict(), "step": 0, "epoch": 0}
     torch.save(state, path / "best_model_0.pth")
     config.save_json(str(path / CONFIG_FILE))

@@ -23,6 +23,7 @@ from voicesmith.engines.base_models import (
     EngineError,
     resolve_base_model,
 )
+from voicesmith.engines.export import export_after_training
 from voicesmith.engines.job_files import (
     Job,
     JobError,
@@ -242,7 +243,12 @@ def run(job_dir: Path, stop: StopRequest) -> int:
         _last_line(f"cancelled: checkpoint saved at step {step}; resume to continue")
         return EXIT_CANCELLED
     ensure_seed_layout(job_dir)
-    progress.write()
+    if not stop.requested:  # a cancel that came after the last step skips the optional export
+        progress.phase("exporting")
+        stop.mode = "now"  # the model is saved: a stop may cut the export short
+        export_after_training(job_dir)
+        stop.shield()
+    progress.phase("finishing")
     print(f"done: {trainer.total_steps_done} steps; the model is in {job_dir}")
     return 0
 

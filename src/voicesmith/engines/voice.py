@@ -5,9 +5,10 @@ functions only, and synthesize() may run in several threads at once.
 """
 
 import logging
+import pickle
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -46,18 +47,21 @@ class Voice:
         self.language = _text_language(config)
         characters = self.tokenizer.characters
         self.vocab = set(characters.vocab)
-        # Ids of sounds, not of punctuation, pad or blank: text without any is silence.
-        self.sound_ids = {characters.char_to_id(c) for c in set(characters.characters)} - {
-            characters.char_to_id(c) for c in characters.punctuations if c in self.vocab
-        }
+        # Letters or phonemes, not punctuation, pad or blank: text without any is silence.
+        self.sounds = set(characters.characters) - set(characters.punctuations)
+        self.sound_ids = {characters.char_to_id(c) for c in self.sounds}
         self.spoken: dict[str, bool] = {}
+        # The first number makes the cleaner load inflect (~2 s): pay that here, not per request.
+        self._clean("1")
 
     def unknown_characters(self, text: str) -> set[str]:
         """Characters of text that the model cannot speak and synthesize() drops."""
         cleaned = self._clean(text)
         if self.tokenizer.use_phonemes:
-            odd = {c for c in cleaned if not c.isspace() and not c.isascii() and c not in self.vocab}
-            return {c for c in odd if not self._is_spoken(c)}
+            # espeak-ng reads ASCII letters and digits; anything else it may read ('€' is
+            # "euros", an emoji its name) or skip, which only asking it tells.
+            odd = {c for c in cleaned if not (c.isascii() and c.isalnum()) and c not in self.vocab}
+            return {c for c in odd if not c.isspace() and not self._is_spoken(c)}
         dropped = {c for c in cleaned if c not in self.vocab}
         # Report characters as written: the cleaner may have lowercased them.
         original = {c for c in text if c in dropped or c.lower() in dropped}
@@ -72,7 +76,7 @@ class Voice:
         """Whether the phonemizer turns char alone into at least one known symbol."""
         if char not in self.spoken:
             phonemes = self.tokenizer.phonemizer.phonemize(char, separator="", language=None)
-            self.spoken[char] = any(p in self.vocab and p != " " for p in phonemes)
+            self.spoken[char] = any(p in self.sounds for p in phonemes)
         return self.spoken[char]
 
     def text_ids(self, text: str) -> list[int]:
@@ -100,7 +104,9 @@ class OnnxVoice(Voice):
 
     backend = "onnx"
 
-    def __init__(self, config: "VitsConfig", session: "onnxruntime.InferenceSession", size: int):
+    def __init__(
+        self, config: "VitsConfig", session: "onnxruntime.InferenceSession", size: int
+    ) -> None:
         super().__init__(config, size)
         self.session = session
         args = config.model_args
@@ -188,6 +194,9 @@ def read_config(path: Path) -> "VitsConfig":
         raise VoiceError(f"{path} is not a Coqui TTS config: {exc}") from exc
     if not isinstance(config, VitsConfig):
         raise VoiceError(f"{path} describes a {config.model} model; voicesmith speaks VITS only")
+    args = config.model_args
+    if args.use_speaker_embedding or args.use_d_vector_file or args.use_language_embedding:
+        raise VoiceError(f"{path} describes a multi-speaker or multilingual model; not supported")
     return config
 
 
@@ -199,12 +208,14 @@ def load_generator(config: "VitsConfig", checkpoint: Path) -> "Vits":
     if not checkpoint.is_file():
         raise VoiceError(f"{checkpoint} does not exist; is this a finished training job?")
     config.model_args.init_discriminator = False
-    model = Vits.init_from_config(config)
+    model = Vits(config)
     try:
         state = load_fsspec(str(checkpoint), map_location="cpu")["model"]
+        # Coqui's own load_checkpoint drops speaker-encoder weights too.
         weights = {k: v for k, v in state.items() if not k.startswith("disc.")}
+        weights = {k: v for k, v in weights.items() if "speaker_encoder" not in k}
         model.load_state_dict(weights)
-    except (RuntimeError, KeyError, OSError, EOFError) as exc:
+    except (RuntimeError, KeyError, OSError, EOFError, pickle.UnpicklingError) as exc:
         raise VoiceError(f"cannot load {checkpoint} with its config.json: {exc}") from exc
     return model.eval()
 
@@ -225,7 +236,9 @@ def checkpoint_stamp(checkpoint: Path) -> dict[str, str]:
     return {"voicesmith_checkpoint": checkpoint.name, **stamp}
 
 
-def _exported_from(session: "onnxruntime.InferenceSession", checkpoint: Path, explicit: bool) -> bool:
+def _exported_from(
+    session: "onnxruntime.InferenceSession", checkpoint: Path, explicit: bool
+) -> bool:
     """Whether the session's model was exported from checkpoint (trusted if it cannot be told)."""
     stamp = session.get_modelmeta().custom_metadata_map
     if not all(key in stamp for key in STAMP_KEYS) or not checkpoint.is_file():
@@ -261,8 +274,3 @@ def _text_language(config: "VitsConfig") -> str | None:
 def _normalized(language: str | None) -> str | None:
     """'en-us' to 'en', as Coqui's tokenizer does for cleaners."""
     return language.split("-")[0] if language else None
-
-
-def describe(voice: Voice) -> dict[str, Any]:
-    """A short summary for logs."""
-    return {"backend": voice.backend, "sample_rate": voice.sample_rate, "bytes": voice.size_bytes}
