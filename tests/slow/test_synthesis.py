@@ -2,9 +2,11 @@
 
 import io
 import os
+import re
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import av
 import httpx
@@ -233,3 +235,24 @@ def test_cli_synth_writes_a_file(server, voice, tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert decoded_seconds(out.read_bytes()) > 0.3 and "wrote" in done.stdout
+
+
+def test_readme_openai_example_runs(server, voice, user, tmp_path):
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    code = re.search(r"<!-- openai-example -->\n```python\n(.*?)```", readme, re.S).group(1)
+    env = {
+        **os.environ,
+        "VS": str(server.client.base_url).rstrip("/"),
+        "TOKEN": user["Authorization"].split()[1],
+        "VOICE": voice,
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert decoded_seconds((tmp_path / "hello_openai.wav").read_bytes()) > 0.3
