@@ -35,7 +35,10 @@ def _cap(sentence: str) -> list[str]:
     chunks = []
     while len(sentence) > MAX_CHUNK_CHARS:
         window = sentence[:MAX_CHUNK_CHARS]
-        cut = max(window.rfind(", "), window.rfind(" "))
+        # A comma is a natural pause; fall back to a space only when no comma is near the end.
+        cut = window.rfind(", ")
+        if cut < MAX_CHUNK_CHARS // 2:
+            cut = window.rfind(" ")
         cut = cut if cut > 0 else MAX_CHUNK_CHARS
         chunks.append(sentence[:cut].strip(" ,"))
         sentence = sentence[cut:].strip(" ,")
