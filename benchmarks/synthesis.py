@@ -70,17 +70,40 @@ def _rtf(model_dir: Path, repeats: int) -> list[tuple]:
         tts_checkpoint=str(model_dir / "best_model.pth"),
         tts_config_path=str(model_dir / "config.json"),
     )
-    ours_rtf = _median_rtf(lambda: ours.synthesize(SENTENCE), ours.sample_rate, repeats)
-    coqui_rtf = _median_rtf(lambda: coqui.tts(SENTENCE), coqui.output_sample_rate, repeats)
+    rate = ours.sample_rate
+    ours_rtf = _median_rtf(lambda: ours.synthesize(SENTENCE), rate, repeats)
+    model_rtf = _median_rtf(_model_only(coqui.tts_model, SENTENCE), rate, repeats)
+    tts_rtf = _median_rtf(lambda: coqui.tts(SENTENCE), coqui.output_sample_rate, repeats)
     return [
-        ("(1) real-time factor (lower is faster)", "header", "Coqui PyTorch", "speed-up"),
+        ("(1) real-time factor (lower is faster)", "ONNX voice", "Coqui PyTorch", "speed-up"),
         (
-            "    ONNX voice vs Coqui Synthesizer",
+            "    vs Vits.inference (model only)",
             f"{ours_rtf:.3f}",
-            f"{coqui_rtf:.3f}",
-            f"{coqui_rtf / ours_rtf:.2f}x",
+            f"{model_rtf:.3f}",
+            f"{model_rtf / ours_rtf:.2f}x",
+        ),
+        # Synthesizer.tts trims at the first "silence", which random weights are full of, so
+        # its audio is shorter and its factor looks worse than the model's work warrants.
+        (
+            "    vs Synthesizer.tts (as shipped)",
+            f"{ours_rtf:.3f}",
+            f"{tts_rtf:.3f}",
+            f"{tts_rtf / ours_rtf:.2f}x",
         ),
     ]
+
+
+def _model_only(model, text: str):
+    """Coqui's Vits.inference on the tokenised text, without the Synthesizer around it."""
+    import torch
+
+    ids = torch.LongTensor([model.tokenizer.text_to_ids(text, language="en")])
+
+    def run():
+        with torch.inference_mode():
+            return model.inference(ids)["model_outputs"].reshape(-1).numpy()
+
+    return run
 
 
 def _median_rtf(run, rate: int, repeats: int) -> float:
@@ -140,14 +163,12 @@ def _stream_vs_whole(client: httpx.Client, headers: dict, repeats: int) -> tuple
         with client.stream(
             "POST", "/api/v1/synthesize", headers=headers, json={"text": PARAGRAPH, "stream": True}
         ) as response:
-            received = 0
+            received, first = 0, None
             for chunk in response.iter_raw():
                 received += len(chunk)
-                if received > 44:  # past the WAV header: real audio
-                    firsts.append(time.perf_counter() - started)
-                    break
-            for _ in response.iter_raw():
-                pass
+                if first is None and received > 44:  # past the WAV header: real audio
+                    first = time.perf_counter() - started
+            firsts.append(first)
         wholes.append(_timed(client, headers, {"text": PARAGRAPH}))
     return statistics.median(firsts), statistics.median(wholes)
 

@@ -85,7 +85,7 @@ class Progress:
         }  # fmt: skip
 
     def phase(self, name: str) -> None:
-        """Enter downloading, preparing, training or finishing."""
+        """Enter downloading, preparing, training, exporting or finishing."""
         self.state["phase"] = name
         self.write()
 
