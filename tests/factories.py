@@ -1,5 +1,6 @@
 """Builders for real audio files: tones encoded by FFmpeg's libraries, speech from espeak-ng."""
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -67,3 +68,17 @@ def fixture_clips() -> list[tuple[Path, str]]:
     """The shared LJSpeech MP3 fixtures with their transcripts."""
     lines = (FIXTURES / "metadata.csv").read_text(encoding="utf-8").splitlines()
     return [(FIXTURES / f, t) for f, t in (line.split("|", 1) for line in lines if line)]
+
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def readme_block(marker: str, language: str) -> str:
+    """The code block the README fences between <!-- marker --> comments."""
+    pattern = rf"<!-- {marker} -->\n```{language}\n(.*?)```"
+    return re.search(pattern, README.read_text(encoding="utf-8"), re.S).group(1)
+
+
+def run_snippet(command: list[str], *, env: dict[str, str], cwd: Path):
+    """Run a README snippet as a user would, capturing its output."""
+    return subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, timeout=120)

@@ -2,11 +2,9 @@
 
 import io
 import os
-import re
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import av
 import httpx
@@ -14,6 +12,7 @@ import openai
 import pytest
 
 from tests.conftest import USER_PASSWORD, login, start_server, stop_server
+from tests.factories import readme_block, run_snippet
 from tests.slow.conftest import Api, done
 
 pytestmark = pytest.mark.slow
@@ -240,21 +239,13 @@ def test_cli_synth_writes_a_file(server, voice, tmp_path):
 
 
 def test_readme_openai_example_runs(server, voice, user, tmp_path):
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    code = re.search(r"<!-- openai-example -->\n```python\n(.*?)```", readme, re.S).group(1)
+    code = readme_block("openai-example", "python")
     env = {
         **os.environ,
         "VS": str(server.client.base_url).rstrip("/"),
         "TOKEN": user["Authorization"].split()[1],
         "VOICE": voice,
     }
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = run_snippet([sys.executable, "-c", code], env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert decoded_seconds((tmp_path / "hello_openai.wav").read_bytes()) > 0.3
