@@ -30,7 +30,6 @@ from voicesmith.training.router import router as training_router
 
 log = logging.getLogger("voicesmith")
 INITIAL_PASSWORD_FILE = "initial_admin_password"
-UPLOAD_PATHS = ("/api/v1/admin/training/upload",)
 
 
 def create_app(settings: Settings | None = None, *, embedded_worker: bool = False) -> FastAPI:
@@ -59,9 +58,11 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool = Fals
         app.include_router(router)
     app.add_api_route("/api/v1/health", health, methods=["GET"], tags=["health"])
     _add_error_handlers(app)
-    app.add_middleware(
-        BodyLimitMiddleware, upload_limit=settings.max_upload_bytes, upload_paths=UPLOAD_PATHS
-    )
+    limits = {
+        "/api/v1/admin/training/upload": settings.max_upload_bytes,
+        "/api/v1/admin/training/upload-batch": int(settings.max_batch_mb * 2**20),
+    }
+    app.add_middleware(BodyLimitMiddleware, upload_limits=limits)
     return app
 
 

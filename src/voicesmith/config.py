@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     login_lockout_seconds: int = Field(default=300, ge=1)
 
     max_upload_mb: float = Field(default=50.0, gt=0)
+    max_batch_mb: float = Field(default=2048.0, gt=0)
+    max_batch_files: int = Field(default=5000, ge=1)
     min_clip_seconds: float = Field(default=0.5, ge=0)
     max_clip_seconds: float = Field(default=30.0, gt=0)
     max_transcript_chars: int = Field(default=500, ge=1)

@@ -21,14 +21,13 @@ class BodyTooLarge(HTTPException):
 class BodyLimitMiddleware:
     """413 for bodies over the limit, by Content-Length up front or by counting as they stream."""
 
-    def __init__(self, app: ASGIApp, *, upload_limit: int, upload_paths: tuple[str, ...]) -> None:
+    def __init__(self, app: ASGIApp, *, upload_limits: dict[str, int]) -> None:
         self.app = app
-        self.upload_limit = upload_limit + MULTIPART_SLACK_BYTES
-        self.upload_paths = upload_paths
+        self.upload_limits = {p: n + MULTIPART_SLACK_BYTES for p, n in upload_limits.items()}
 
     def limit_for(self, path: str) -> int:
-        """The byte limit for a request path."""
-        return self.upload_limit if path.startswith(self.upload_paths) else DEFAULT_BODY_LIMIT
+        """The byte limit for a request path: uploads get theirs, everything else 1 MB."""
+        return self.upload_limits.get(path.rstrip("/"), DEFAULT_BODY_LIMIT)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -40,6 +40,7 @@ class Clip(Base):
     original_codec: Mapped[str] = mapped_column(String(64))
     original_sample_rate: Mapped[int] = mapped_column(Integer)
     original_channels: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     dataset: Mapped[Dataset] = relationship(back_populates="clips")

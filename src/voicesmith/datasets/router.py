@@ -3,11 +3,18 @@
 from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, UploadFile
+from fastapi import APIRouter, Depends, File, Form, UploadFile
 
-from voicesmith.datasets import service
-from voicesmith.datasets.schemas import DatasetList, DatasetOut, UploadResponse
+from voicesmith.datasets import bulk, service, staging
+from voicesmith.datasets.schemas import (
+    BatchResponse,
+    DatasetList,
+    DatasetOut,
+    RejectedFile,
+    UploadResponse,
+)
 from voicesmith.deps import SessionDep, SettingsDep, require_admin
+from voicesmith.errors import BadInput
 
 router = APIRouter(
     prefix="/api/v1/admin/training", tags=["datasets"], dependencies=[Depends(require_admin)]
@@ -37,6 +44,34 @@ def upload(
         wav_filename=stored.wav_filename,
         metadata_path=str(stored.metadata_path),
         duration_seconds=round(stored.duration_seconds, 3),
+    )
+
+
+@router.post("/upload-batch")
+def upload_batch(
+    session: SessionDep,
+    settings: SettingsDep,
+    dataset_name: Annotated[str, Form()] = "",
+    audio: Annotated[list[UploadFile], File(description="clips; with a metadata part")] = [],  # noqa: B006
+    metadata: Annotated[UploadFile | None, File(description="file|transcript lines")] = None,
+    archive: Annotated[UploadFile | None, File(description="a zip of clips + metadata.csv")] = None,
+) -> BatchResponse:
+    """Store many clips at once, from a zip or from files plus a metadata file."""
+    if (archive is None) == (not audio):
+        raise BadInput("send either one 'archive' zip or 'audio' files with a 'metadata' part")
+    with staging.unpacked(settings, archive=archive, audio=audio) as files:
+        result = bulk.import_batch(
+            session=session,
+            settings=settings,
+            dataset_name=dataset_name,
+            files=files,
+            metadata=metadata.file.read() if metadata else None,
+        )
+    return BatchResponse(
+        dataset=result.dataset,
+        stored=result.stored,
+        audio_count=result.audio_count,
+        rejected=[RejectedFile(file=r.file, detail=r.detail) for r in result.rejected],
     )
 
 

@@ -30,3 +30,20 @@ class DatasetList(BaseModel):
 
     status: Literal["ok"] = "ok"
     datasets: list[DatasetOut]
+
+
+class RejectedFile(BaseModel):
+    """A file a bulk import did not store, and why."""
+
+    file: str
+    detail: str
+
+
+class BatchResponse(BaseModel):
+    """What a bulk import stored and refused."""
+
+    status: Literal["stored"] = "stored"
+    dataset: str
+    stored: int
+    audio_count: int
+    rejected: list[RejectedFile]

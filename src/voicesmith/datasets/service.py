@@ -1,5 +1,6 @@
 """Storing uploaded clips and listing datasets."""
 
+import hashlib
 import os
 import re
 import unicodedata
@@ -81,17 +82,19 @@ def store_upload(
     name = validate_dataset_name(dataset_name)
     text = validate_transcript(transcript, max_chars=settings.max_transcript_chars)
     _check_size(audio, settings.max_upload_bytes)
-    decoded = _decode(audio, settings)
+    digest = file_digest(audio)
+    decoded = decode_checked(audio, settings)
     tmp = layout.write_wav_temp(decoded.samples, TARGET_RATE, settings.data_dir / "tmp")
+    source = ClipSource.of(filename, text, decoded, digest)
     try:
         with layout.dataset_lock(settings.data_dir / "locks", name):
-            dataset = _get_or_create_dataset(session=session, name=name)
-            clip = _commit_clip(
+            dataset = get_or_create_dataset(session=session, name=name)
+            clip = commit_clip(
                 session=session,
                 settings=settings,
                 dataset=dataset,
                 tmp=tmp,
-                clip=_new_clip(dataset, text, decoded, filename),
+                clip=new_clip(dataset, source),
             )
             metadata = render_metadata(session=session, settings=settings, dataset=dataset)
     finally:
@@ -111,7 +114,15 @@ def _check_size(audio: BinaryIO, limit: int) -> None:
         )
 
 
-def _decode(audio: BinaryIO, settings: Settings) -> DecodedAudio:
+def file_digest(handle: BinaryIO) -> str:
+    """SHA-256 of a file's bytes, read in chunks; leaves the handle at the start."""
+    handle.seek(0)
+    digest = hashlib.file_digest(handle, "sha256").hexdigest()
+    handle.seek(0)
+    return digest
+
+
+def decode_checked(audio: BinaryIO | Path, settings: Settings) -> DecodedAudio:
     """Decode the upload, turning decoder failures and bad lengths into BadInput."""
     try:
         decoded = decode_to_pcm16(audio, max_seconds=settings.max_clip_seconds)
@@ -126,22 +137,53 @@ def _decode(audio: BinaryIO, settings: Settings) -> DecodedAudio:
     return decoded
 
 
-def _new_clip(dataset: Dataset, text: str, decoded: DecodedAudio, filename: str) -> Clip:
-    """A clip row for decoded audio; the filename is chosen under the lock."""
+@dataclass(frozen=True)
+class ClipSource:
+    """What a converted clip row records about its upload."""
+
+    filename: str
+    transcript: str
+    duration_seconds: float
+    source_format: str
+    source_codec: str
+    source_rate: int
+    source_channels: int
+    content_hash: str | None
+
+    @classmethod
+    def of(
+        cls, filename: str, text: str, decoded: DecodedAudio, digest: str | None
+    ) -> "ClipSource":
+        """The record for a decoded upload."""
+        return cls(
+            filename,
+            text,
+            decoded.duration_seconds,
+            decoded.source_format,
+            decoded.source_codec,
+            decoded.source_rate,
+            decoded.source_channels,
+            digest,
+        )
+
+
+def new_clip(dataset: Dataset, source: ClipSource) -> Clip:
+    """A clip row for converted audio; the WAV name is chosen under the lock."""
     return Clip(
         dataset_id=dataset.id,
-        wav_filename=layout.safe_stem(filename),
-        transcript=text,
-        duration_seconds=decoded.duration_seconds,
-        original_filename=Path(filename).name[:255] or "upload",
-        original_format=decoded.source_format[:64],
-        original_codec=decoded.source_codec[:64],
-        original_sample_rate=decoded.source_rate,
-        original_channels=decoded.source_channels,
+        wav_filename=layout.safe_stem(source.filename),
+        transcript=source.transcript,
+        duration_seconds=source.duration_seconds,
+        original_filename=Path(source.filename).name[:255] or "upload",
+        original_format=source.source_format[:64],
+        original_codec=source.source_codec[:64],
+        original_sample_rate=source.source_rate,
+        original_channels=source.source_channels,
+        content_hash=source.content_hash,
     )
 
 
-def _get_or_create_dataset(*, session: Session, name: str) -> Dataset:
+def get_or_create_dataset(*, session: Session, name: str) -> Dataset:
     """The dataset row with this name, created on first upload."""
     dataset = get_dataset(session=session, name=name)
     if dataset is not None:
@@ -158,7 +200,7 @@ def _get_or_create_dataset(*, session: Session, name: str) -> Dataset:
     return dataset
 
 
-def _commit_clip(
+def commit_clip(
     *, session: Session, settings: Settings, dataset: Dataset, tmp: Path, clip: Clip
 ) -> Clip:
     """Move the WAV into wavs/ and commit its row; neither survives without the other."""

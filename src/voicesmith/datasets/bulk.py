@@ -1,0 +1,198 @@
+"""Bulk import: many clips and one metadata file, converted in parallel, stored in one go."""
+
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from voicesmith.config import Settings
+from voicesmith.datasets import layout
+from voicesmith.datasets.audio import TARGET_RATE
+from voicesmith.datasets.metadata import match, parse_metadata
+from voicesmith.datasets.models import Clip, Dataset
+from voicesmith.datasets.service import (
+    ClipSource,
+    commit_clip,
+    decode_checked,
+    file_digest,
+    get_or_create_dataset,
+    new_clip,
+    render_metadata,
+    validate_dataset_name,
+    validate_transcript,
+)
+from voicesmith.errors import BadInput, VoicesmithError
+
+METADATA_NAMES = ("metadata.csv", "metadata.txt", "metadata.tsv")
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A file that was not stored, and why."""
+
+    file: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """What a bulk import stored and what it refused."""
+
+    dataset: str
+    stored: int
+    audio_count: int
+    rejected: list[Rejection]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A converted clip waiting in tmp/ to be committed."""
+
+    source: ClipSource
+    tmp: Path
+
+
+def import_batch(
+    *,
+    session: Session,
+    settings: Settings,
+    dataset_name: str,
+    files: list[tuple[str, Path]],
+    metadata: bytes | None,
+    progress: Callable[[str], None] | None = None,
+) -> BatchResult:
+    """Convert every matched clip in parallel, then store the good ones under one lock."""
+    name = validate_dataset_name(dataset_name)
+    files, metadata = _split_metadata(files, metadata)
+    pairs, rejected = _pair(files, parse_metadata(metadata))
+    prepared = _prepare_all(settings, pairs, rejected, progress or (lambda _: None))
+    try:
+        stored = _store(session, settings, name, prepared, rejected)
+    finally:
+        for item in prepared:
+            item.tmp.unlink(missing_ok=True)
+    return BatchResult(name, stored, clip_count(session, name), rejected)
+
+
+def _split_metadata(
+    files: list[tuple[str, Path]], metadata: bytes | None
+) -> tuple[list[tuple[str, Path]], bytes]:
+    """Take the metadata file out of the batch when it came inside (e.g. in a zip)."""
+    inside = [(n, p) for n, p in files if n.lower() in METADATA_NAMES]
+    audio = [(n, p) for n, p in files if n.lower() not in METADATA_NAMES]
+    if metadata is None and inside:
+        metadata = inside[0][1].read_bytes()
+    if metadata is None:
+        raise BadInput("no metadata: send a 'metadata' part or put metadata.csv in the zip")
+    if not audio:
+        raise BadInput("no audio files in the upload")
+    return audio, metadata
+
+
+def _pair(
+    files: list[tuple[str, Path]], entries: dict[str, str]
+) -> tuple[list[tuple[str, Path, str]], list[Rejection]]:
+    """Match audio files with transcripts; report the files and lines left over."""
+    pairs, rejected, used, seen = [], [], set(), set()
+    for name, path in files:
+        found = match(entries, name)
+        if name in seen:
+            rejected.append(Rejection(name, "the same filename appears twice in the upload"))
+        elif found is None:
+            rejected.append(Rejection(name, "no transcript for this file in the metadata"))
+        else:
+            pairs.append((name, path, found[1]))
+            used.add(found[0])
+        seen.add(name)
+    rejected += [
+        Rejection(key, "listed in the metadata but no such audio file was sent")
+        for key in entries
+        if key not in used
+    ]
+    return pairs, rejected
+
+
+def _prepare_all(
+    settings: Settings,
+    pairs: list[tuple[str, Path, str]],
+    rejected: list[Rejection],
+    progress: Callable[[str], None],
+) -> list[Prepared]:
+    """Decode and convert on every core; failures become rejections."""
+
+    def one(pair: tuple[str, Path, str]) -> Prepared | Rejection:
+        result = _prepare(settings, *pair)
+        progress(pair[0])
+        return result
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        results = list(pool.map(one, pairs))
+    rejected += [r for r in results if isinstance(r, Rejection)]
+    return [r for r in results if isinstance(r, Prepared)]
+
+
+def _prepare(settings: Settings, name: str, path: Path, transcript: str) -> Prepared | Rejection:
+    """Check and convert one clip into a temporary WAV."""
+    try:
+        text = validate_transcript(transcript, max_chars=settings.max_transcript_chars)
+        if path.stat().st_size == 0:
+            raise BadInput("the audio file is empty")
+        with path.open("rb") as handle:
+            digest = file_digest(handle)
+            decoded = decode_checked(handle, settings)
+    except VoicesmithError as exc:
+        return Rejection(name, exc.detail)
+    tmp = layout.write_wav_temp(decoded.samples, TARGET_RATE, settings.data_dir / "tmp")
+    return Prepared(ClipSource.of(name, text, decoded, digest), tmp)
+
+
+def _store(
+    session: Session,
+    settings: Settings,
+    name: str,
+    prepared: list[Prepared],
+    rejected: list[Rejection],
+) -> int:
+    """Commit the new clips, skipping content already in the dataset, and render metadata once."""
+    with layout.dataset_lock(settings.data_dir / "locks", name):
+        dataset = get_or_create_dataset(session=session, name=name)
+        known = _existing_hashes(session, name)
+        stored = 0
+        for item in prepared:
+            if item.source.content_hash in known:
+                rejected.append(
+                    Rejection(
+                        item.source.filename,
+                        f"duplicate of {known[item.source.content_hash]} already stored",
+                    )
+                )
+                continue
+            clip = commit_clip(
+                session=session,
+                settings=settings,
+                dataset=dataset,
+                tmp=item.tmp,
+                clip=new_clip(dataset, item.source),
+            )
+            known[item.source.content_hash] = clip.wav_filename
+            stored += 1
+        render_metadata(session=session, settings=settings, dataset=dataset)
+    return stored
+
+
+def clip_count(session: Session, name: str) -> int:
+    """How many clips the dataset holds."""
+    query = select(func.count(Clip.id)).join(Dataset).where(Dataset.name == name)
+    return session.scalar(query) or 0
+
+
+def _existing_hashes(session: Session, name: str) -> dict[str | None, str]:
+    """Content hash to WAV name for the dataset's clips."""
+    rows = session.execute(
+        select(Clip.content_hash, Clip.wav_filename).join(Dataset).where(Dataset.name == name)
+    )
+    return {digest: wav for digest, wav in rows}
