@@ -1,5 +1,6 @@
 """The voicesmith command line: serve, worker, create-admin, train, synth."""
 
+import contextlib
 import logging
 from pathlib import Path
 from typing import Annotated
@@ -74,6 +75,63 @@ def create_admin(
             )
         )
     typer.echo(f"admin '{username}' created")
+
+
+dataset_app = typer.Typer(help="Manage datasets.", no_args_is_help=True)
+app.add_typer(dataset_app, name="dataset")
+
+
+@dataset_app.command("import")
+def dataset_import(
+    source: Annotated[
+        Path, typer.Argument(help="a folder or zip of clips with metadata.csv", exists=True)
+    ],
+    name: Annotated[str, typer.Option(help="dataset to add the clips to")],
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Import many clips at once, with a progress bar."""
+    import tempfile
+
+    from voicesmith.datasets import archive, bulk
+
+    settings = _settings(data_dir)
+    sessions = _open_database(settings)
+    with tempfile.TemporaryDirectory() as folder:
+        files = _source_files(source, Path(folder), settings.max_batch_files, archive)
+        clips = sum(n.lower() not in bulk.METADATA_NAMES for n, _ in files)
+        with session_scope(sessions) as session, _import_progress(clips) as advance:
+            result = _or_exit(
+                lambda: bulk.import_batch(
+                    session=session,
+                    settings=settings,
+                    dataset_name=name,
+                    files=files,
+                    metadata=None,
+                    progress=advance,
+                )
+            )
+    typer.echo(f"{result.dataset}: stored {result.stored}, {result.audio_count} clips in all")
+    for rejection in result.rejected:
+        typer.echo(f"  rejected {rejection.file}: {rejection.detail}")
+
+
+def _source_files(source: Path, scratch: Path, max_files: int, archive) -> list[tuple[str, Path]]:
+    """(name, path) of every file in a folder, or in a zip unpacked into scratch."""
+    if source.is_dir():
+        paths = sorted(p for p in source.iterdir() if p.is_file())
+    else:
+        paths = _or_exit(lambda: archive.extract(source, scratch, max_files=max_files))
+    return [(p.name, p) for p in paths]
+
+
+@contextlib.contextmanager
+def _import_progress(total: int):
+    """A rich progress bar; yields the per-file callback."""
+    from rich.progress import Progress
+
+    with Progress() as bar:
+        task = bar.add_task("converting", total=total)
+        yield lambda _name: bar.advance(task)
 
 
 @app.command()

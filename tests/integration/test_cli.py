@@ -58,3 +58,44 @@ def test_help_lists_the_commands():
     assert done.returncode == 0
     for command in ("serve", "create-admin"):
         assert command in done.stdout
+
+
+def test_dataset_import_from_a_folder_and_a_zip(tmp_path):
+    import shutil
+    import zipfile
+
+    from tests.factories import FIXTURES
+
+    folder = tmp_path / "clips"
+    shutil.copytree(FIXTURES, folder)
+    (folder / "README.md").unlink()
+    data_dir = str(tmp_path / "var")
+    done = run_cli(
+        "dataset",
+        "import",
+        str(folder),
+        "--name",
+        "mine",
+        "--data-dir",
+        data_dir,
+        env=dict(os.environ),
+    )
+    assert done.returncode == 0, done.stderr
+    assert "mine: stored 8, 8 clips in all" in done.stdout
+    archive = tmp_path / "clips.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in folder.iterdir():
+            zf.write(path, f"inner/{path.name}")
+    again = run_cli(
+        "dataset",
+        "import",
+        str(archive),
+        "--name",
+        "mine",
+        "--data-dir",
+        data_dir,
+        env=dict(os.environ),
+    )
+    assert "stored 0, 8 clips in all" in again.stdout and again.stdout.count("duplicate of") == 8
+    lines = (tmp_path / "var" / "data" / "mine" / "metadata.csv").read_text().splitlines()
+    assert len(lines) == 8
