@@ -82,3 +82,23 @@ def readme_block(marker: str, language: str) -> str:
 def run_snippet(command: list[str], *, env: dict[str, str], cwd: Path):
     """Run a README snippet as a user would, capturing its output."""
     return subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+def transcode(
+    source: Path, target: Path, *, codec: str, rate: int | None = None, channels: int = 1
+) -> Path:
+    """Re-encode real audio with another codec, rate and channel count, as users' files are."""
+    layout = "stereo" if channels == 2 else "mono"
+    with av.open(str(source)) as src, av.open(str(target), "w") as out:
+        in_stream = src.streams.audio[0]
+        stream = out.add_stream(
+            codec, rate=rate or in_stream.codec_context.sample_rate, layout=layout
+        )
+        resampler = av.AudioResampler(format="fltp", layout=layout, rate=stream.codec_context.rate)
+        for frame in src.decode(in_stream):
+            for converted in resampler.resample(frame):
+                out.mux(stream.encode(converted))
+        for converted in resampler.resample(None):
+            out.mux(stream.encode(converted))
+        out.mux(stream.encode(None))
+    return target

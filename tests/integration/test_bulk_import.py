@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.factories import fixture_clips, speak, write_tone
+from tests.factories import fixture_clips, speak, transcode, write_tone
 
 BATCH = "/api/v1/admin/training/upload-batch"
 
@@ -74,19 +74,12 @@ def test_thirty_clips_in_mixed_formats(client, admin_headers, tmp_path):
     for n in range(30):
         wav = speak(f"Generated sentence number {n} for the bulk import.", tmp_path / f"g{n}.wav")
         if n % 3 == 1:
-            wav = _transcode(wav, tmp_path / f"g{n}.mp3", "libmp3lame")
+            wav = transcode(wav, tmp_path / f"g{n}.mp3", codec="libmp3lame", rate=44100)
         elif n % 3 == 2:
-            wav = _transcode(wav, tmp_path / f"g{n}.m4a", "aac")
+            wav = transcode(wav, tmp_path / f"g{n}.m4a", codec="aac", rate=48000, channels=2)
         clips.append((wav, f"Generated sentence number {n} for the bulk import."))
     response = send_parts(client, admin_headers, clips, metadata_for(clips), dataset="mixed")
     assert response.json()["stored"] == 30, response.json()["rejected"]
-
-
-def _transcode(source: Path, target: Path, codec: str) -> Path:
-    """Re-encode a WAV with another codec (a real file for the import to decode)."""
-    from tests.factories import source_seconds
-
-    return write_tone(target, seconds=max(1.0, source_seconds(source)), codec=codec)
 
 
 @pytest.mark.parametrize("form", ["pipes", "ljspeech", "csv", "bom-crlf", "stems"])
