@@ -177,3 +177,25 @@ def test_unsafe_names_get_safe_generated_names(client, admin_headers, settings, 
 def test_neither_or_both_sources_is_a_clear_422(client, admin_headers):
     response = client.post(BATCH, data={"dataset_name": "x"}, headers=admin_headers)
     assert response.status_code == 422 and "either one 'archive'" in response.json()["detail"]
+
+
+def test_export_reimports_to_the_same_clips(client, admin_headers):
+    clips = fixture_clips()
+    send_parts(client, admin_headers, clips, metadata_for(clips), dataset="orig")
+    exported = client.get("/api/v1/admin/training/datasets/orig/export", headers=admin_headers)
+    assert exported.status_code == 200
+    assert exported.headers["content-type"] == "application/zip"
+    names = zipfile.ZipFile(io.BytesIO(exported.content)).namelist()
+    assert "orig/metadata.csv" in names and len([n for n in names if "/wavs/" in n]) == 8
+    body = send_zip(client, admin_headers, exported.content, dataset="copy").json()
+    assert (body["stored"], body["rejected"]) == (8, [])
+    listing = client.get("/api/v1/admin/training/datasets", headers=admin_headers).json()
+    counts = {
+        d["name"]: (d["audio_count"], round(d["total_seconds"], 2)) for d in listing["datasets"]
+    }
+    assert counts["copy"] == counts["orig"]
+
+
+def test_export_of_an_unknown_dataset_is_404(client, admin_headers):
+    response = client.get("/api/v1/admin/training/datasets/nope/export", headers=admin_headers)
+    assert response.status_code == 404 and "does not exist" in response.json()["detail"]

@@ -4,6 +4,8 @@ from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, UploadFile
+from fastapi.responses import FileResponse
+from starlette.background import BackgroundTask
 
 from voicesmith.datasets import bulk, service, staging
 from voicesmith.datasets.schemas import (
@@ -80,3 +82,16 @@ def list_datasets(session: SessionDep) -> DatasetList:
     """Every dataset with its clip count."""
     summaries = service.list_datasets(session=session)
     return DatasetList(datasets=[DatasetOut(**asdict(s)) for s in summaries])
+
+
+@router.get("/datasets/{name}/export", response_class=FileResponse)
+def export(name: str, session: SessionDep, settings: SettingsDep) -> FileResponse:
+    """The dataset as an LJSpeech zip (metadata.csv + wavs/), for any trainer."""
+    path = service.export_zip(session=session, settings=settings, name=name)
+    session.commit()
+    return FileResponse(
+        path,
+        media_type="application/zip",
+        filename=f"{name}.zip",
+        background=BackgroundTask(path.unlink, missing_ok=True),
+    )

@@ -3,7 +3,9 @@
 import hashlib
 import os
 import re
+import tempfile
 import unicodedata
+import zipfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -17,7 +19,7 @@ from voicesmith.config import Settings
 from voicesmith.datasets import layout
 from voicesmith.datasets.audio import TARGET_RATE, AudioDecodeError, DecodedAudio, decode_to_pcm16
 from voicesmith.datasets.models import Clip, Dataset
-from voicesmith.errors import BadInput, TooLarge
+from voicesmith.errors import BadInput, NotFound, TooLarge
 
 DATASET_NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII)
 FORMATS_HINT = "upload MP3, WAV, M4A, FLAC or OGG audio"
@@ -266,3 +268,24 @@ def list_datasets(*, session: Session) -> list[DatasetSummary]:
         DatasetSummary(name=name, audio_count=count, total_seconds=float(total), created_at=created)
         for name, created, count, total in session.execute(query)
     ]
+
+
+def export_zip(*, session: Session, settings: Settings, name: str) -> Path:
+    """A temporary zip of the dataset's LJSpeech folder (metadata.csv + wavs/), consistent."""
+    dataset = get_dataset(session=session, name=validate_dataset_name(name))
+    if dataset is None:
+        raise NotFound(f"dataset '{name}' does not exist")
+    folder = layout.dataset_dir(settings.datasets_dir, name)
+    (settings.data_dir / "tmp").mkdir(parents=True, exist_ok=True)
+    fd, target = tempfile.mkstemp(
+        prefix=f"export-{name}-", suffix=".zip", dir=settings.data_dir / "tmp"
+    )
+    os.close(fd)
+    # Under the lock, so no upload lands between writing metadata.csv and the WAVs it lists.
+    with layout.dataset_lock(settings.data_dir / "locks", name), zipfile.ZipFile(target, "w") as zf:
+        metadata = render_metadata(session=session, settings=settings, dataset=dataset)
+        zf.write(metadata, f"{name}/{layout.METADATA_FILE}")
+        for line in metadata.read_text(encoding="utf-8").splitlines():
+            wav = line.split("|", 1)[0]
+            zf.write(folder / layout.WAVS_DIR / wav, f"{name}/{layout.WAVS_DIR}/{wav}")
+    return Path(target)
