@@ -3,16 +3,19 @@
 from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
-from voicesmith.datasets import bulk, service, staging
+from voicesmith.datasets import bulk, editing, service, staging
 from voicesmith.datasets.schemas import (
     BatchResponse,
+    ClipOut,
+    ClipPage,
     DatasetList,
     DatasetOut,
     RejectedFile,
+    TranscriptPatch,
     UploadResponse,
 )
 from voicesmith.deps import SessionDep, SettingsDep, require_admin
@@ -95,3 +98,53 @@ def export(name: str, session: SessionDep, settings: SettingsDep) -> FileRespons
         filename=f"{name}.zip",
         background=BackgroundTask(path.unlink, missing_ok=True),
     )
+
+
+@router.get("/datasets/{name}")
+def dataset_detail(
+    name: str,
+    session: SessionDep,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> ClipPage:
+    """One page of a dataset's clips."""
+    total, clips = editing.clip_page(session=session, name=name, offset=offset, limit=limit)
+    return ClipPage(
+        dataset=name,
+        audio_count=total,
+        offset=offset,
+        limit=limit,
+        clips=[ClipOut.of(c) for c in clips],
+    )
+
+
+@router.get("/datasets/{name}/clips/{clip}/audio", response_class=FileResponse)
+def clip_audio(name: str, clip: str, session: SessionDep, settings: SettingsDep) -> FileResponse:
+    """A clip's WAV, for an audio player."""
+    path = editing.clip_path(session=session, settings=settings, name=name, clip=clip)
+    return FileResponse(path, media_type="audio/wav")
+
+
+@router.patch("/datasets/{name}/clips/{clip}")
+def patch_clip(
+    name: str, clip: str, body: TranscriptPatch, session: SessionDep, settings: SettingsDep
+) -> ClipOut:
+    """Correct a clip's transcript."""
+    row = editing.set_transcript(
+        session=session, settings=settings, name=name, clip=clip, transcript=body.transcript
+    )
+    return ClipOut.of(row)
+
+
+@router.delete("/datasets/{name}/clips/{clip}")
+def delete_clip(name: str, clip: str, session: SessionDep, settings: SettingsDep) -> dict:
+    """Remove a clip from the dataset."""
+    editing.delete_clip(session=session, settings=settings, name=name, clip=clip)
+    return {"status": "deleted", "dataset": name, "clip": clip}
+
+
+@router.delete("/datasets/{name}")
+def delete_dataset(name: str, session: SessionDep, settings: SettingsDep) -> dict:
+    """Delete a dataset and its files; refused while a job uses it."""
+    editing.delete_dataset(session=session, settings=settings, name=name)
+    return {"status": "deleted", "dataset": name}

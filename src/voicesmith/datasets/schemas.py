@@ -3,7 +3,9 @@
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+
+from voicesmith.datasets.models import Clip
 
 
 class UploadResponse(BaseModel):
@@ -47,3 +49,45 @@ class BatchResponse(BaseModel):
     stored: int
     audio_count: int
     rejected: list[RejectedFile]
+
+
+class ClipOut(BaseModel):
+    """One clip as the dataset page shows it."""
+
+    file: str
+    transcript: str
+    duration_seconds: float
+    original_filename: str
+    original_format: str
+    original_sample_rate: int
+    original_channels: int
+
+    @classmethod
+    def of(cls, clip: "Clip") -> "ClipOut":
+        """The view of a clip row."""
+        return cls(
+            file=clip.wav_filename,
+            transcript=clip.transcript,
+            duration_seconds=round(clip.duration_seconds, 3),
+            original_filename=clip.original_filename,
+            original_format=clip.original_format,
+            original_sample_rate=clip.original_sample_rate,
+            original_channels=clip.original_channels,
+        )
+
+
+class ClipPage(BaseModel):
+    """A page of a dataset's clips."""
+
+    status: Literal["ok"] = "ok"
+    dataset: str
+    audio_count: int
+    offset: int
+    limit: int
+    clips: list[ClipOut]
+
+
+class TranscriptPatch(BaseModel):
+    """A corrected transcript."""
+
+    transcript: str = Field(max_length=100_000)
