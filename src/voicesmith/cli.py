@@ -92,12 +92,12 @@ def dataset_import(
     """Import many clips at once, with a progress bar."""
     import tempfile
 
-    from voicesmith.datasets import archive, bulk
+    from voicesmith.datasets import bulk
 
     settings = _settings(data_dir)
     sessions = _open_database(settings)
     with tempfile.TemporaryDirectory() as folder:
-        files = _source_files(source, Path(folder), settings.max_batch_files, archive)
+        files = _source_files(source, Path(folder), settings.max_batch_files)
         clips = sum(n.lower() not in bulk.METADATA_NAMES for n, _ in files)
         with session_scope(sessions) as session, _import_progress(clips) as advance:
             result = _or_exit(
@@ -115,8 +115,10 @@ def dataset_import(
         typer.echo(f"  rejected {rejection.file}: {rejection.detail}")
 
 
-def _source_files(source: Path, scratch: Path, max_files: int, archive) -> list[tuple[str, Path]]:
+def _source_files(source: Path, scratch: Path, max_files: int) -> list[tuple[str, Path]]:
     """(name, path) of every file in a folder, or in a zip unpacked into scratch."""
+    from voicesmith.datasets import archive
+
     if source.is_dir():
         paths = sorted(p for p in source.iterdir() if p.is_file())
     else:

@@ -58,3 +58,9 @@ class RateLimited(VoicesmithError):
 
     def __init__(self, detail: str, *, retry_after: int) -> None:
         super().__init__(detail, headers={"Retry-After": str(retry_after)})
+
+
+class Unavailable(VoicesmithError):
+    """Something the request needs exists but cannot be used right now."""
+
+    status_code = 503

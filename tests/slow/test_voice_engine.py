@@ -13,7 +13,7 @@ import pytest
 
 from tests.slow.test_engine import job_spec, make_dataset, run_child
 from voicesmith.engines.export import export_onnx, make_random_model_dir
-from voicesmith.engines.voice import Voice, VoiceError, load_voice, read_config
+from voicesmith.engines.voice import TextFrontEnd, Voice, VoiceError, load_voice, read_config
 
 pytestmark = pytest.mark.slow
 SENTENCES = [
@@ -148,7 +148,7 @@ def test_phoneme_voices_report_what_espeak_cannot_read(tmp_path: Path) -> None:
 
     config_path = tmp_path / "config.json"
     preset_config("scratch:full").save_json(str(config_path))
-    voice = Voice(read_config(config_path), size_bytes=0)  # the text side needs no weights
+    voice = TextFrontEnd(read_config(config_path))  # the text side needs no weights
     # espeak-ng reads '€' ("euros") and emoji by name; it drops what Coqui treats as pauses.
     assert voice.unknown_characters("It costs 5 € 😀 — ¿ok?") == {"—", "¿"}
     assert voice.text_ids("... !") == [] and voice.text_ids("€") != []

@@ -73,9 +73,14 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def metadata_text(rows: Iterable[tuple[str, str]]) -> str:
+    """metadata.csv's content: one 'file.wav|transcript' line per clip."""
+    return "".join(f"{wav}|{text}\n" for wav, text in rows)
+
+
 def render_metadata(path: Path, rows: Iterable[tuple[str, str]]) -> None:
-    """Write metadata.csv as 'file.wav|transcript' lines, atomically."""
-    atomic_write_text(path, "".join(f"{wav}|{text}\n" for wav, text in rows))
+    """Write metadata.csv, atomically."""
+    atomic_write_text(path, metadata_text(rows))
 
 
 @contextmanager

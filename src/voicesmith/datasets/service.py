@@ -234,6 +234,14 @@ def _unique_wav_name(session: Session, dataset: Dataset, wavs: Path, stem: str) 
 
 def render_metadata(*, session: Session, settings: Settings, dataset: Dataset) -> Path:
     """Rewrite metadata.csv from the clip rows; call with the dataset lock held."""
+    rows = _metadata_rows(session, dataset)
+    path = layout.dataset_dir(settings.datasets_dir, dataset.name) / layout.METADATA_FILE
+    layout.render_metadata(path, rows)
+    return path.resolve()
+
+
+def _metadata_rows(session: Session, dataset: Dataset) -> list[tuple[str, str]]:
+    """(wav, transcript) of every clip in upload order; ends the read transaction."""
     query = (
         select(Clip.wav_filename, Clip.transcript)
         .where(Clip.dataset_id == dataset.id)
@@ -241,9 +249,7 @@ def render_metadata(*, session: Session, settings: Settings, dataset: Dataset) -
     )
     rows = list(session.execute(query).tuples())
     session.commit()
-    path = layout.dataset_dir(settings.datasets_dir, dataset.name) / layout.METADATA_FILE
-    layout.render_metadata(path, rows)
-    return path.resolve()
+    return rows
 
 
 def get_dataset(*, session: Session, name: str) -> Dataset | None:
@@ -283,9 +289,8 @@ def export_zip(*, session: Session, settings: Settings, name: str) -> Path:
     os.close(fd)
     # Under the lock, so no upload lands between writing metadata.csv and the WAVs it lists.
     with layout.dataset_lock(settings.data_dir / "locks", name), zipfile.ZipFile(target, "w") as zf:
-        metadata = render_metadata(session=session, settings=settings, dataset=dataset)
-        zf.write(metadata, f"{name}/{layout.METADATA_FILE}")
-        for line in metadata.read_text(encoding="utf-8").splitlines():
-            wav = line.split("|", 1)[0]
+        rows = _metadata_rows(session, dataset)
+        zf.writestr(f"{name}/{layout.METADATA_FILE}", layout.metadata_text(rows))
+        for wav, _ in rows:
             zf.write(folder / layout.WAVS_DIR / wav, f"{name}/{layout.WAVS_DIR}/{wav}")
     return Path(target)

@@ -7,6 +7,7 @@ functions only, and synthesize() may run in several threads at once.
 import logging
 import pickle
 import threading
+from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,17 +34,13 @@ class VoiceError(EngineError):
     """A voice cannot be loaded or used; the message is for people."""
 
 
-class Voice:
-    """Text to token ids with Coqui's tokenizer; subclasses turn ids into audio."""
+class TextFrontEnd:
+    """Text to token ids with the model's own Coqui tokenizer; needs no weights."""
 
-    backend = ""
-
-    def __init__(self, config: "VitsConfig", size_bytes: int) -> None:
+    def __init__(self, config: "VitsConfig") -> None:
         from TTS.tts.utils.text.tokenizer import TTSTokenizer
 
         self.tokenizer, _ = TTSTokenizer.init_from_config(config)
-        self.sample_rate = int(config.audio.sample_rate)
-        self.size_bytes = size_bytes
         self.language = _text_language(config)
         characters = self.tokenizer.characters
         self.vocab = set(characters.vocab)
@@ -84,6 +81,17 @@ class Voice:
         ids = self.tokenizer.text_to_ids(text, language=self.language) if text.strip() else []
         return ids if self.sound_ids.intersection(ids) else []
 
+
+class Voice(TextFrontEnd, ABC):
+    """A loaded model: the text front end plus a backend that turns ids into audio."""
+
+    backend = ""
+
+    def __init__(self, config: "VitsConfig", size_bytes: int) -> None:
+        super().__init__(config)
+        self.sample_rate = int(config.audio.sample_rate)
+        self.size_bytes = size_bytes
+
     def synthesize(self, text: str, *, length_scale: float = 1.0) -> np.ndarray:
         """Float32 mono audio in [-1, 1] for one sentence; empty when it has nothing to say."""
         if length_scale <= 0:
@@ -94,9 +102,9 @@ class Voice:
         audio = self._generate(np.asarray([ids], dtype=np.int64), float(length_scale))
         return np.clip(audio.reshape(-1), -1.0, 1.0).astype(np.float32, copy=False)
 
+    @abstractmethod
     def _generate(self, ids: np.ndarray, length_scale: float) -> np.ndarray:
         """Audio for a [1, T] batch of ids."""
-        raise NotImplementedError
 
 
 class OnnxVoice(Voice):

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from voicesmith.config import Settings
-from voicesmith.errors import BadInput, Conflict, NotFound, VoicesmithError
+from voicesmith.errors import BadInput, Conflict, NotFound, Unavailable
 from voicesmith.synthesis import text as texts
 from voicesmith.synthesis.cache import VoiceCache
 from voicesmith.synthesis.models import VoiceAlias
@@ -18,12 +18,6 @@ from voicesmith.training.service import has_model
 
 BASE_VOICE = "base"
 PAUSE_SECONDS = 0.15
-
-
-class VoiceUnavailable(VoicesmithError):
-    """The voice exists but cannot be loaded right now (e.g. its download failed)."""
-
-    status_code = 503
 
 
 @dataclass(frozen=True)
@@ -73,7 +67,7 @@ def base_voice(*, settings: Settings) -> VoiceRef:
     try:
         model = resolve_base_model(spec, settings.models_dir)
     except EngineError as exc:
-        raise VoiceUnavailable(f"the base voice '{spec}' is unavailable: {exc}") from exc
+        raise Unavailable(f"the base voice '{spec}' is unavailable: {exc}") from exc
     return VoiceRef(name=BASE_VOICE, model_dir=model.directory, checkpoint=model.checkpoint)
 
 
@@ -157,7 +151,7 @@ class Synthesizer:
                     threads=self.settings.synthesis_threads,
                 )
             except VoiceError as exc:
-                raise VoiceUnavailable(f"voice '{ref.name}' could not be loaded: {exc}") from exc
+                raise Unavailable(f"voice '{ref.name}' could not be loaded: {exc}") from exc
 
         return self.cache.get(ref.key, load)
 
