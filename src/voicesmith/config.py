@@ -31,7 +31,11 @@ class Settings(BaseSettings):
     max_batch_mb: float = Field(default=2048.0, gt=0)
     max_batch_files: int = Field(default=5000, ge=1)
     min_clip_seconds: float = Field(default=0.5, ge=0)
-    max_clip_seconds: float = Field(default=30.0, gt=0)
+    # Long enough that the report can flag long clips instead of the upload refusing them.
+    max_clip_seconds: float = Field(default=60.0, gt=0)
+    trim_silence: bool = True
+    normalize_loudness: bool = True
+    target_lufs: float = Field(default=-23.0, ge=-70.0, le=-5.0)
     max_transcript_chars: int = Field(default=500, ge=1)
 
     default_base_model: str = "tts_models/en/ljspeech/vits"

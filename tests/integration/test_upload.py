@@ -162,7 +162,7 @@ def _bad_audio(tmp_path: Path) -> list[tuple[str, bytes, str]]:
         ("short.wav", write_tone(tmp_path / "s.wav", seconds=0.2).read_bytes(), "at least 0.5"),
         (
             "long.flac",
-            write_tone(tmp_path / "l.flac", codec="flac", seconds=31).read_bytes(),
+            write_tone(tmp_path / "l.flac", codec="flac", seconds=61).read_bytes(),
             "split",
         ),
         ("truncated.mp3", tone[:200], "decode"),

@@ -10,18 +10,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from voicesmith.config import Settings
-from voicesmith.datasets import layout
-from voicesmith.datasets.audio import TARGET_RATE
+from voicesmith.datasets import ingest, layout, quality
 from voicesmith.datasets.metadata import match, parse_metadata
 from voicesmith.datasets.models import Clip, Dataset
 from voicesmith.datasets.service import (
-    ClipSource,
-    commit_clip,
-    decode_checked,
-    file_digest,
+    get_dataset,
     get_or_create_dataset,
-    new_clip,
-    render_metadata,
+    sync_dataset,
     validate_dataset_name,
     validate_transcript,
 )
@@ -50,10 +45,15 @@ class BatchResult:
 
 @dataclass(frozen=True)
 class Prepared:
-    """A converted clip waiting in tmp/ to be committed."""
+    """A converted clip and its original, waiting in tmp/ to be committed."""
 
-    source: ClipSource
-    tmp: Path
+    source: ingest.ClipSource
+    original: Path
+
+    def discard(self) -> None:
+        """Remove whatever of the temporary files was not moved into the dataset."""
+        self.source.converted.wav.unlink(missing_ok=True)
+        self.original.unlink(missing_ok=True)
 
 
 def import_batch(
@@ -69,12 +69,14 @@ def import_batch(
     name = validate_dataset_name(dataset_name)
     files, metadata = _split_metadata(files, metadata)
     pairs, rejected = _pair(files, parse_metadata(metadata))
-    prepared = _prepare_all(settings, pairs, rejected, progress or (lambda _: None))
+    cleanup = ingest.cleanup_of(get_dataset(session=session, name=name), settings)
+    session.commit()  # ends the read, so the long conversion holds no database lock
+    prepared = _prepare_all(settings, cleanup, pairs, rejected, progress or (lambda _: None))
     try:
         stored = _store(session, settings, name, prepared, rejected)
     finally:
         for item in prepared:
-            item.tmp.unlink(missing_ok=True)
+            item.discard()
     return BatchResult(name, stored, clip_count(session, name), rejected)
 
 
@@ -118,6 +120,7 @@ def _pair(
 
 def _prepare_all(
     settings: Settings,
+    cleanup: quality.Cleanup,
     pairs: list[tuple[str, Path, str]],
     rejected: list[Rejection],
     progress: Callable[[str], None],
@@ -125,7 +128,7 @@ def _prepare_all(
     """Decode and convert on every core; failures become rejections."""
 
     def one(pair: tuple[str, Path, str]) -> Prepared | Rejection:
-        result = _prepare(settings, *pair)
+        result = _prepare(settings, cleanup, *pair)
         progress(pair[0])
         return result
 
@@ -135,19 +138,22 @@ def _prepare_all(
     return [r for r in results if isinstance(r, Prepared)]
 
 
-def _prepare(settings: Settings, name: str, path: Path, transcript: str) -> Prepared | Rejection:
-    """Check and convert one clip into a temporary WAV."""
+def _prepare(
+    settings: Settings, cleanup: quality.Cleanup, name: str, path: Path, transcript: str
+) -> Prepared | Rejection:
+    """Check and convert one clip into a temporary WAV, with a copy of its original."""
     try:
         text = validate_transcript(transcript, max_chars=settings.max_transcript_chars)
         if path.stat().st_size == 0:
             raise BadInput("the audio file is empty")
         with path.open("rb") as handle:
-            digest = file_digest(handle)
-            decoded = decode_checked(handle, settings)
+            digest = ingest.file_digest(handle)
+            decoded = ingest.decode_checked(handle, settings)
+            converted = ingest.convert(decoded, cleanup, settings)
+            original = ingest.keep_original(handle, settings)
     except VoicesmithError as exc:
         return Rejection(name, exc.detail)
-    tmp = layout.write_wav_temp(decoded.samples, TARGET_RATE, settings.data_dir / "tmp")
-    return Prepared(ClipSource.of(name, text, decoded, digest), tmp)
+    return Prepared(ingest.ClipSource(name, text, decoded, converted, digest), original)
 
 
 def _store(
@@ -159,7 +165,7 @@ def _store(
 ) -> int:
     """Commit the new clips, skipping content already in the dataset, and render metadata once."""
     with layout.dataset_lock(settings.data_dir / "locks", name):
-        dataset = get_or_create_dataset(session=session, name=name)
+        dataset = get_or_create_dataset(session=session, settings=settings, name=name)
         known = _existing_hashes(session, name)
         stored = 0
         for item in prepared:
@@ -171,16 +177,17 @@ def _store(
                     )
                 )
                 continue
-            clip = commit_clip(
+            clip = ingest.commit_clip(
                 session=session,
                 settings=settings,
                 dataset=dataset,
-                tmp=item.tmp,
-                clip=new_clip(dataset, item.source),
+                tmp=item.source.converted.wav,
+                clip=ingest.new_clip(dataset, item.source),
+                original=item.original,
             )
             known[item.source.content_hash] = clip.wav_filename
             stored += 1
-        render_metadata(session=session, settings=settings, dataset=dataset)
+        sync_dataset(session=session, settings=settings, dataset=dataset)
     return stored
 
 

@@ -7,9 +7,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from voicesmith.config import Settings
-from voicesmith.datasets import layout
+from voicesmith.datasets import ingest, layout
 from voicesmith.datasets.models import Clip, Dataset
-from voicesmith.datasets.service import get_dataset, render_metadata, validate_transcript
+from voicesmith.datasets.service import get_dataset, sync_dataset, validate_transcript
 from voicesmith.errors import Conflict, NotFound
 from voicesmith.training.models import ACTIVE, Job
 
@@ -62,7 +62,7 @@ def set_transcript(
         row = clip_or_404(session=session, name=name, clip=clip)
         row.transcript = text
         session.commit()
-        render_metadata(session=session, settings=settings, dataset=row.dataset)
+        sync_dataset(session=session, settings=settings, dataset=row.dataset)
     return row
 
 
@@ -72,11 +72,14 @@ def delete_clip(*, session: Session, settings: Settings, name: str, clip: str) -
         row = clip_or_404(session=session, name=name, clip=clip)
         dataset = row.dataset
         path = layout.dataset_dir(settings.datasets_dir, name) / layout.WAVS_DIR / row.wav_filename
+        original = ingest.original_path(settings, name, row)
         session.delete(row)
         session.commit()
         # The row goes first: a WAV without a row is harmless, a row without its WAV is not.
         path.unlink(missing_ok=True)
-        render_metadata(session=session, settings=settings, dataset=dataset)
+        if original is not None:
+            original.unlink(missing_ok=True)
+        sync_dataset(session=session, settings=settings, dataset=dataset)
 
 
 def delete_dataset(*, session: Session, settings: Settings, name: str) -> None:

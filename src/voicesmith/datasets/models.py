@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from voicesmith.db import Base, UTCDateTime, utcnow
@@ -16,6 +16,11 @@ class Dataset(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    trim_silence: Mapped[bool] = mapped_column(Boolean, server_default=true())
+    normalize_loudness: Mapped[bool] = mapped_column(Boolean, server_default=true())
+    target_lufs: Mapped[float] = mapped_column(Float, server_default="-23.0")
+    # The quality report as JSON, rebuilt under the dataset lock whenever the clips change.
+    report: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     clips: Mapped[list["Clip"]] = relationship(
         back_populates="dataset", cascade="all, delete-orphan", order_by="Clip.id"
@@ -41,6 +46,17 @@ class Clip(Base):
     original_sample_rate: Mapped[int] = mapped_column(Integer)
     original_channels: Mapped[int] = mapped_column(Integer)
     content_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    # The upload as it came, under originals/, so a dataset can be rebuilt with new clean-up.
+    original_file: Mapped[str | None] = mapped_column(String(160), nullable=True)
+    # Measured on the decoded upload before clean-up; null for clips stored before the report.
+    peak_dbfs: Mapped[float | None] = mapped_column(Float, nullable=True)
+    loudness_lufs: Mapped[float | None] = mapped_column(Float, nullable=True)
+    clipped_ratio: Mapped[float | None] = mapped_column(Float, nullable=True)
+    leading_silence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    trailing_silence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    snr_db: Mapped[float | None] = mapped_column(Float, nullable=True)
+    speech_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+    flags: Mapped[str] = mapped_column(Text, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     dataset: Mapped[Dataset] = relationship(back_populates="clips")

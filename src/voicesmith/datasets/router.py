@@ -1,19 +1,21 @@
 """The seed's dataset routes: single-clip upload and the dataset list."""
 
 from dataclasses import asdict
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
-from voicesmith.datasets import bulk, editing, service, staging
+from voicesmith.datasets import bulk, editing, quality, rebuild, report, service, staging
 from voicesmith.datasets.schemas import (
     BatchResponse,
+    CleanupSettings,
     ClipOut,
     ClipPage,
     DatasetList,
     DatasetOut,
+    RebuildResponse,
     RejectedFile,
     TranscriptPatch,
     UploadResponse,
@@ -115,6 +117,28 @@ def dataset_detail(
         offset=offset,
         limit=limit,
         clips=[ClipOut.of(c) for c in clips],
+    )
+
+
+@router.get("/datasets/{name}/report")
+def dataset_report(name: str, session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
+    """The stored quality report: totals, warnings, and each clip's metrics and flags."""
+    dataset = editing.dataset_or_404(session=session, name=name)
+    return report.stored(session=session, settings=settings, dataset=dataset)
+
+
+@router.put("/datasets/{name}/cleanup")
+def set_cleanup(
+    name: str, body: CleanupSettings, session: SessionDep, settings: SettingsDep
+) -> RebuildResponse:
+    """Change how the dataset is cleaned and rebuild its WAVs from the kept originals."""
+    cleanup = quality.Cleanup(**body.model_dump())
+    result = rebuild.set_cleanup(session=session, settings=settings, name=name, cleanup=cleanup)
+    return RebuildResponse(
+        dataset=result.dataset,
+        cleanup=CleanupSettings(**vars(result.cleanup)),
+        rebuilt=result.rebuilt,
+        kept=[RejectedFile(file=f, detail=d) for f, d in result.kept.items()],
     )
 
 

@@ -1,11 +1,13 @@
 """Response bodies for the seed's dataset endpoints."""
 
+import json
 from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from voicesmith.datasets.models import Clip
+from voicesmith.datasets.report import METRICS
 
 
 class UploadResponse(BaseModel):
@@ -19,12 +21,17 @@ class UploadResponse(BaseModel):
 
 
 class DatasetOut(BaseModel):
-    """One dataset in the seed's list shape, plus its total length."""
+    """One dataset in the seed's list shape, plus its length, report counts and clean-up."""
 
     name: str
     audio_count: int
     created_at: datetime
     total_seconds: float
+    warning_count: int
+    flagged_clips: int
+    trim_silence: bool
+    normalize_loudness: bool
+    target_lufs: float
 
 
 class DatasetList(BaseModel):
@@ -61,6 +68,13 @@ class ClipOut(BaseModel):
     original_format: str
     original_sample_rate: int
     original_channels: int
+    peak_dbfs: float | None
+    loudness_lufs: float | None
+    clipped_ratio: float | None
+    leading_silence: float | None
+    trailing_silence: float | None
+    snr_db: float | None
+    flags: list[str]
 
     @classmethod
     def of(cls, clip: "Clip") -> "ClipOut":
@@ -73,6 +87,8 @@ class ClipOut(BaseModel):
             original_format=clip.original_format,
             original_sample_rate=clip.original_sample_rate,
             original_channels=clip.original_channels,
+            **{key: getattr(clip, key) for key in METRICS},
+            flags=json.loads(clip.flags or "[]"),
         )
 
 
@@ -91,3 +107,21 @@ class TranscriptPatch(BaseModel):
     """A corrected transcript."""
 
     transcript: str = Field(max_length=100_000)
+
+
+class CleanupSettings(BaseModel):
+    """How a dataset cleans its clips at ingest."""
+
+    trim_silence: bool = True
+    normalize_loudness: bool = True
+    target_lufs: float = Field(default=-23.0, ge=-70.0, le=-5.0)
+
+
+class RebuildResponse(BaseModel):
+    """A dataset's new clean-up settings and what the rebuild did."""
+
+    status: Literal["rebuilt"] = "rebuilt"
+    dataset: str
+    cleanup: CleanupSettings
+    rebuilt: int
+    kept: list[RejectedFile]

@@ -1,6 +1,6 @@
 """Storing uploaded clips and listing datasets."""
 
-import hashlib
+import json
 import os
 import re
 import tempfile
@@ -16,13 +16,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from voicesmith.config import Settings
-from voicesmith.datasets import layout
-from voicesmith.datasets.audio import TARGET_RATE, AudioDecodeError, DecodedAudio, decode_to_pcm16
+from voicesmith.datasets import ingest, layout, report
 from voicesmith.datasets.models import Clip, Dataset
 from voicesmith.errors import BadInput, NotFound, TooLarge
 
 DATASET_NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII)
-FORMATS_HINT = "upload MP3, WAV, M4A, FLAC or OGG audio"
 
 
 @dataclass(frozen=True)
@@ -37,12 +35,17 @@ class StoredClip:
 
 @dataclass(frozen=True)
 class DatasetSummary:
-    """A dataset with its clip count and total length."""
+    """A dataset with its clip count, total length, report counts and clean-up settings."""
 
     name: str
     audio_count: int
     total_seconds: float
     created_at: datetime
+    warning_count: int
+    flagged_clips: int
+    trim_silence: bool
+    normalize_loudness: bool
+    target_lufs: float
 
 
 def validate_dataset_name(name: str) -> str:
@@ -84,23 +87,29 @@ def store_upload(
     name = validate_dataset_name(dataset_name)
     text = validate_transcript(transcript, max_chars=settings.max_transcript_chars)
     _check_size(audio, settings.max_upload_bytes)
-    digest = file_digest(audio)
-    decoded = decode_checked(audio, settings)
-    tmp = layout.write_wav_temp(decoded.samples, TARGET_RATE, settings.data_dir / "tmp")
-    source = ClipSource.of(filename, text, decoded, digest)
+    digest = ingest.file_digest(audio)
+    decoded = ingest.decode_checked(audio, settings)
+    cleanup = ingest.cleanup_of(get_dataset(session=session, name=name), settings)
+    # End the read: holding SQLite's write lock while waiting for the dataset lock deadlocks.
+    session.commit()
+    converted = ingest.convert(decoded, cleanup, settings)
+    original = ingest.keep_original(audio, settings)
+    source = ingest.ClipSource(filename, text, decoded, converted, digest)
     try:
         with layout.dataset_lock(settings.data_dir / "locks", name):
-            dataset = get_or_create_dataset(session=session, name=name)
-            clip = commit_clip(
+            dataset = get_or_create_dataset(session=session, settings=settings, name=name)
+            clip = ingest.commit_clip(
                 session=session,
                 settings=settings,
                 dataset=dataset,
-                tmp=tmp,
-                clip=new_clip(dataset, source),
+                tmp=converted.wav,
+                clip=ingest.new_clip(dataset, source),
+                original=original,
             )
-            metadata = render_metadata(session=session, settings=settings, dataset=dataset)
+            metadata = sync_dataset(session=session, settings=settings, dataset=dataset)
     finally:
-        tmp.unlink(missing_ok=True)
+        converted.wav.unlink(missing_ok=True)
+        original.unlink(missing_ok=True)
     return StoredClip(name, clip.wav_filename, metadata, clip.duration_seconds)
 
 
@@ -116,82 +125,14 @@ def _check_size(audio: BinaryIO, limit: int) -> None:
         )
 
 
-def file_digest(handle: BinaryIO) -> str:
-    """SHA-256 of a file's bytes, read in chunks; leaves the handle at the start."""
-    handle.seek(0)
-    digest = hashlib.file_digest(handle, "sha256").hexdigest()
-    handle.seek(0)
-    return digest
-
-
-def decode_checked(audio: BinaryIO | Path, settings: Settings) -> DecodedAudio:
-    """Decode the upload, turning decoder failures and bad lengths into BadInput."""
-    try:
-        decoded = decode_to_pcm16(audio, max_seconds=settings.max_clip_seconds)
-    except AudioDecodeError as exc:
-        hint = "split it into sentences" if "longer" in str(exc) else FORMATS_HINT
-        raise BadInput(f"{exc}; {hint}") from exc
-    if decoded.duration_seconds < settings.min_clip_seconds:
-        raise BadInput(
-            f"the clip is {decoded.duration_seconds:.2f} s; clips must be at least "
-            f"{settings.min_clip_seconds:g} s"
-        )
-    return decoded
-
-
-@dataclass(frozen=True)
-class ClipSource:
-    """What a converted clip row records about its upload."""
-
-    filename: str
-    transcript: str
-    duration_seconds: float
-    source_format: str
-    source_codec: str
-    source_rate: int
-    source_channels: int
-    content_hash: str | None
-
-    @classmethod
-    def of(
-        cls, filename: str, text: str, decoded: DecodedAudio, digest: str | None
-    ) -> "ClipSource":
-        """The record for a decoded upload."""
-        return cls(
-            filename,
-            text,
-            decoded.duration_seconds,
-            decoded.source_format,
-            decoded.source_codec,
-            decoded.source_rate,
-            decoded.source_channels,
-            digest,
-        )
-
-
-def new_clip(dataset: Dataset, source: ClipSource) -> Clip:
-    """A clip row for converted audio; the WAV name is chosen under the lock."""
-    return Clip(
-        dataset_id=dataset.id,
-        wav_filename=layout.safe_stem(source.filename),
-        transcript=source.transcript,
-        duration_seconds=source.duration_seconds,
-        original_filename=Path(source.filename).name[:255] or "upload",
-        original_format=source.source_format[:64],
-        original_codec=source.source_codec[:64],
-        original_sample_rate=source.source_rate,
-        original_channels=source.source_channels,
-        content_hash=source.content_hash,
-    )
-
-
-def get_or_create_dataset(*, session: Session, name: str) -> Dataset:
-    """The dataset row with this name, created on first upload."""
+def get_or_create_dataset(*, session: Session, settings: Settings, name: str) -> Dataset:
+    """The dataset row with this name, created on first upload with the default clean-up."""
     dataset = get_dataset(session=session, name=name)
     if dataset is not None:
         return dataset
     try:
-        dataset = Dataset(name=name)
+        cleanup = ingest.cleanup_of(None, settings)
+        dataset = Dataset(name=name, **vars(cleanup))
         session.add(dataset)
         session.commit()
     except IntegrityError:
@@ -202,34 +143,11 @@ def get_or_create_dataset(*, session: Session, name: str) -> Dataset:
     return dataset
 
 
-def commit_clip(
-    *, session: Session, settings: Settings, dataset: Dataset, tmp: Path, clip: Clip
-) -> Clip:
-    """Move the WAV into wavs/ and commit its row; neither survives without the other."""
-    wavs = layout.dataset_dir(settings.datasets_dir, dataset.name) / layout.WAVS_DIR
-    wavs.mkdir(parents=True, exist_ok=True)
-    clip.wav_filename = _unique_wav_name(session, dataset, wavs, clip.wav_filename)
-    session.add(clip)
-    session.flush()
-    final = wavs / clip.wav_filename
-    os.replace(tmp, final)
-    try:
-        session.commit()
-    except BaseException:
-        final.unlink(missing_ok=True)
-        raise
-    layout.fsync_dir(wavs)
-    return clip
-
-
-def _unique_wav_name(session: Session, dataset: Dataset, wavs: Path, stem: str) -> str:
-    """stem.wav, or stem_2.wav, stem_3.wav... when taken by a row or a file."""
-    taken = set(session.scalars(select(Clip.wav_filename).where(Clip.dataset_id == dataset.id)))
-    candidate, n = f"{stem}.wav", 1
-    while candidate in taken or (wavs / candidate).exists():
-        n += 1
-        candidate = f"{stem}_{n}.wav"
-    return candidate
+def sync_dataset(*, session: Session, settings: Settings, dataset: Dataset) -> Path:
+    """Re-render metadata.csv and the quality report after a change; hold the dataset lock."""
+    path = render_metadata(session=session, settings=settings, dataset=dataset)
+    report.refresh(session=session, settings=settings, dataset=dataset)
+    return path
 
 
 def render_metadata(*, session: Session, settings: Settings, dataset: Dataset) -> Path:
@@ -258,22 +176,31 @@ def get_dataset(*, session: Session, name: str) -> Dataset | None:
 
 
 def list_datasets(*, session: Session) -> list[DatasetSummary]:
-    """Every dataset with its clip count and total audio length."""
+    """Every dataset with its clip count, total audio length and report counts."""
     query = (
-        select(
-            Dataset.name,
-            Dataset.created_at,
-            func.count(Clip.id),
-            func.coalesce(func.sum(Clip.duration_seconds), 0.0),
-        )
+        select(Dataset, func.count(Clip.id), func.coalesce(func.sum(Clip.duration_seconds), 0.0))
         .outerjoin(Clip, Clip.dataset_id == Dataset.id)
         .group_by(Dataset.id)
         .order_by(Dataset.name)
     )
-    return [
-        DatasetSummary(name=name, audio_count=count, total_seconds=float(total), created_at=created)
-        for name, created, count, total in session.execute(query)
-    ]
+    rows = session.execute(query).tuples()
+    return [_summary(dataset, count, float(total)) for dataset, count, total in rows]
+
+
+def _summary(dataset: Dataset, count: int, total: float) -> DatasetSummary:
+    """The list entry of one dataset."""
+    stored = json.loads(dataset.report) if dataset.report else {}
+    return DatasetSummary(
+        name=dataset.name,
+        audio_count=count,
+        total_seconds=total,
+        created_at=dataset.created_at,
+        warning_count=len(stored.get("warnings", [])),
+        flagged_clips=stored.get("totals", {}).get("flagged_clips", 0),
+        trim_silence=dataset.trim_silence,
+        normalize_loudness=dataset.normalize_loudness,
+        target_lufs=dataset.target_lufs,
+    )
 
 
 def export_zip(*, session: Session, settings: Settings, name: str) -> Path:
