@@ -17,7 +17,7 @@ import pytest
 # Rule 7: the environment is fixed before the app is imported, so nothing reads a real ./var.
 os.environ["VOICESMITH_DATA_DIR"] = tempfile.mkdtemp(prefix="voicesmith-tests-")
 atexit.register(shutil.rmtree, os.environ["VOICESMITH_DATA_DIR"], ignore_errors=True)
-# Tiny test models need megabytes, and CI machines have about 2 GB free, not the default 2 GB margin.
+# Tiny test models need megabytes; CI machines have about 2 GB free, under the default margin.
 os.environ["VOICESMITH_MIN_FREE_DISK_MB"] = "200"
 os.environ["VOICESMITH_ADMIN_PASSWORD"] = "test-admin-password"
 os.environ.pop("VOICESMITH_DATABASE_URL", None)

@@ -3,6 +3,7 @@
 import re
 import shutil
 import subprocess
+import wave
 from pathlib import Path
 
 import av
@@ -102,3 +103,21 @@ def transcode(
             out.mux(stream.encode(converted))
         out.mux(stream.encode(None))
     return target
+
+
+def read_pcm(path: Path) -> tuple[np.ndarray, int]:
+    """A mono PCM16 WAV's samples as float32 in [-1, 1), and its rate."""
+    with wave.open(str(path)) as wav:
+        data = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2")
+        return data.astype(np.float32) / 32768, wav.getframerate()
+
+
+def write_pcm(path: Path, audio: np.ndarray, rate: int) -> Path:
+    """Write float samples as a mono PCM16 WAV, clipping them as a recorder would."""
+    samples = np.round(np.clip(audio, -1.0, 32767 / 32768) * 32768).astype("<i2")
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(samples.tobytes())
+    return path

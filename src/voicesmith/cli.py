@@ -115,6 +115,42 @@ def dataset_import(
         typer.echo(f"  rejected {rejection.file}: {rejection.detail}")
 
 
+@dataset_app.command("report")
+def dataset_report(
+    name: Annotated[str, typer.Argument(help="the dataset")],
+    as_json: Annotated[bool, typer.Option("--json", help="print the whole report as JSON")] = False,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Show a dataset's quality report: totals, warnings and flagged clips."""
+    import json
+
+    from voicesmith.datasets import editing, report
+
+    settings = _settings(data_dir)
+    with session_scope(_open_database(settings)) as session:
+        dataset = _or_exit(lambda: editing.dataset_or_404(session=session, name=name))
+        stored = report.stored(session=session, settings=settings, dataset=dataset)
+    if as_json:
+        typer.echo(json.dumps(stored, indent=2))
+        return
+    _print_report(stored)
+
+
+def _print_report(stored: dict) -> None:
+    """The report as people read it: totals, warnings, then one line per flagged clip."""
+    totals = stored["totals"]
+    typer.echo(
+        f"{stored['dataset']}: {totals['clips']} clips, {totals['total_minutes']} min "
+        f"(shortest {totals['min_seconds']} s, median {totals['median_seconds']} s, "
+        f"longest {totals['max_seconds']} s), {totals['flagged_clips']} flagged"
+    )
+    for warning in stored["warnings"]:
+        typer.echo(f"  warning: {warning}")
+    for clip in stored["clips"]:
+        if clip["flags"]:
+            typer.echo(f"  {clip['file']}: {', '.join(clip['flags'])}")
+
+
 def _source_files(source: Path, scratch: Path, max_files: int) -> list[tuple[str, Path]]:
     """(name, path) of every file in a folder, or in a zip unpacked into scratch."""
     from voicesmith.datasets import archive

@@ -1,5 +1,6 @@
 """The voicesmith CLI as a user runs it."""
 
+import json
 import os
 import subprocess
 import sys
@@ -99,3 +100,12 @@ def test_dataset_import_from_a_folder_and_a_zip(tmp_path):
     assert "stored 0, 8 clips in all" in again.stdout and again.stdout.count("duplicate of") == 8
     lines = (tmp_path / "var" / "data" / "mine" / "metadata.csv").read_text().splitlines()
     assert len(lines) == 8
+    report = run_cli("dataset", "report", "mine", "--data-dir", data_dir, env=dict(os.environ))
+    assert report.returncode == 0, report.stderr
+    assert report.stdout.startswith("mine: 8 clips") and "under 5 minutes" in report.stdout
+    as_json = run_cli(
+        "dataset", "report", "mine", "--json", "--data-dir", data_dir, env=dict(os.environ)
+    )
+    assert len(json.loads(as_json.stdout)["clips"]) == 8
+    missing = run_cli("dataset", "report", "nope", "--data-dir", data_dir, env=dict(os.environ))
+    assert missing.returncode == 1 and "does not exist" in missing.stderr

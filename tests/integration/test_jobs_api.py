@@ -141,7 +141,7 @@ def test_delete_refuses_active_jobs_and_removes_files(ready, admin_headers, sett
     busy = ready.delete(f"{JOBS}/{job_id}", headers=admin_headers)
     assert busy.status_code == 409 and "cancel it" in busy.json()["detail"]
     ready.post(f"{JOBS}/{job_id}/cancel", headers=admin_headers)
-    (settings.runs_dir / job_id).mkdir(parents=True)
+    (settings.runs_dir / job_id).mkdir(parents=True, exist_ok=True)
     (settings.runs_dir / job_id / "train.log").write_text("one\ntwo\nthree\n")
     tail = ready.get(f"{JOBS}/{job_id}/log", params={"tail": 2}, headers=admin_headers)
     assert tail.text == "two\nthree"

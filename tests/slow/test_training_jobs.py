@@ -1,6 +1,7 @@
 """Real training through the API: a tiny VITS from scratch, fine-tuning from a served zip,
 cancel, resume, a killed trainer, a killed worker, and live progress over SSE."""
 
+import hashlib
 import http.server
 import json
 import os
@@ -38,6 +39,19 @@ def test_tiny_job_completes_with_the_seed_layout(tiny_job):
     assert progress["step"] == progress["total_steps"] > 0
     assert progress["percent"] == 100.0 and progress["epoch"] == progress["epochs"] == 2
     assert progress["losses"] and progress["seconds_per_step"] > 0
+
+
+def test_the_run_records_the_dataset_snapshot_it_trained_on(tiny_job):
+    used = json.loads((tiny_job["dir"] / "finetune_config.json").read_text())
+    snapshot = used["dataset_snapshot"]
+    frozen = tiny_job["dir"] / "dataset"
+    assert snapshot["dataset"] == "lj" and len(snapshot["clips"]) >= 10
+    assert used["datasets"][0]["path"] == str(frozen.resolve())
+    for clip in snapshot["clips"]:
+        assert (
+            hashlib.sha256((frozen / "wavs" / clip["file"]).read_bytes()).hexdigest()
+            == (clip["wav_sha256"])
+        )
 
 
 def test_sse_stream_delivered_live_progress(tiny_job):

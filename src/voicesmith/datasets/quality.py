@@ -121,7 +121,7 @@ def _normalized(audio: np.ndarray, rate: int, target_lufs: float) -> np.ndarray:
     peak = float(np.max(np.abs(audio))) if len(audio) else 0.0
     if current is None or peak == 0.0:
         return audio
-    gain_db = min(target_lufs - current, PEAK_CEILING_DB - _db(peak))
+    gain_db = min(target_lufs - current, PEAK_CEILING_DB - 20 * math.log10(peak))
     return audio * np.float32(10 ** (gain_db / 20))
 
 

@@ -5,6 +5,7 @@ config.json, best_model*.pth, the last checkpoints, TensorBoard events and sampl
 directly in JOB_DIR. SIGTERM stops it at the next step boundary with a checkpoint saved.
 """
 
+import json
 import logging
 import math
 import os
@@ -198,7 +199,9 @@ def prepare_trainer(
     check_vocabulary(config, job.dataset_dir)
     samples = vits.load_samples(config, job.dataset_dir, job.eval_split, config.training_seed)
     watcher.model = model = vits.SampleWritingVits(config, job_dir / "samples")
-    atomic_write_text(job_dir / "finetune_config.json", model.config.to_json())
+    atomic_write_text(
+        job_dir / "finetune_config.json", with_snapshot(model.config.to_json(), job.dataset_dir)
+    )
     if continue_dir is not None:
         # With continue_path the Trainer reloads this file, so it must carry the job's settings.
         atomic_write_text(continue_dir / "config.json", model.config.to_json())
@@ -206,6 +209,16 @@ def prepare_trainer(
     else:
         args = TrainerArgs(restore_path=str(base.checkpoint) if base else "")
     return vits.build_trainer(model.config, model, samples, args, watcher.callbacks())
+
+
+def with_snapshot(config_json: str, dataset_dir: Path) -> str:
+    """The run's config with the dataset snapshot (clip ids and hashes) the job trains on."""
+    manifest = dataset_dir / "snapshot.json"
+    if not manifest.is_file():
+        return config_json
+    config = json.loads(config_json)
+    config["dataset_snapshot"] = json.loads(manifest.read_text(encoding="utf-8"))
+    return json.dumps(config, indent=4)
 
 
 def train(trainer: "Trainer", watcher: StepWatcher, progress: Progress, resumed: bool) -> bool:

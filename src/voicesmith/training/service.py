@@ -16,7 +16,7 @@ from voicesmith.datasets.models import Clip, Dataset
 from voicesmith.datasets.service import get_dataset, validate_dataset_name
 from voicesmith.db import utcnow
 from voicesmith.errors import BadInput, Conflict, NotFound
-from voicesmith.training import bases
+from voicesmith.training import bases, snapshot
 from voicesmith.training.models import ACTIVE, RESUMABLE, Job, JobStatus
 
 LOG_FILE = "train.log"
@@ -24,16 +24,33 @@ MAX_LISTED = 10
 
 
 def submit(*, session: Session, settings: Settings, request: dict[str, Any]) -> Job:
-    """Validate a start request and create its pending job row."""
+    """Validate a start request, create its pending job row and freeze the dataset for it."""
     name = validate_dataset_name(request["dataset_name"])
-    clips = _trainable_clips(session=session, settings=settings, name=name)
-    _check_ranges(settings, request)
-    spec = request.get("base_model") or settings.default_base_model
-    base = bases.resolve(session=session, settings=settings, spec=spec)
-    bases.check_transcripts(base, {c.wav_filename: c.transcript for c in clips})
-    _check_disk(settings)
-    params = {**request, "base_model": spec}
-    return _insert_job(session=session, settings=settings, dataset=name, params=params)
+    # Under the dataset lock, so the snapshot is exactly the clips that were validated.
+    with layout.dataset_lock(settings.data_dir / "locks", name):
+        clips = _trainable_clips(session=session, settings=settings, name=name)
+        _check_ranges(settings, request)
+        spec = request.get("base_model") or settings.default_base_model
+        base = bases.resolve(session=session, settings=settings, spec=spec)
+        bases.check_transcripts(base, {c.wav_filename: c.transcript for c in clips})
+        _check_disk(settings)
+        rows = [snapshot.ClipRow(c.id, c.wav_filename, c.transcript, c.content_hash) for c in clips]
+        params = {**request, "base_model": spec}
+        job = _insert_job(session=session, settings=settings, dataset=name, params=params)
+        _freeze(session, settings, job, rows)
+    return job
+
+
+def _freeze(session: Session, settings: Settings, job: Job, rows: list[snapshot.ClipRow]) -> None:
+    """Snapshot the dataset into the job's folder; without one, the job is not kept."""
+    job_dir = Path(job.output_dir)
+    try:
+        snapshot.freeze(settings=settings, job_dir=job_dir, dataset=job.dataset_name, clips=rows)
+    except BaseException:
+        session.delete(job)
+        session.commit()
+        shutil.rmtree(job_dir, ignore_errors=True)
+        raise
 
 
 def _trainable_clips(*, session: Session, settings: Settings, name: str) -> list[Clip]:
@@ -210,7 +227,7 @@ def job_spec(*, settings: Settings, job: Job) -> dict[str, Any]:
     params = job.params
     return {
         "job_id": job.id,
-        "dataset_dir": str(layout.dataset_dir(settings.datasets_dir, job.dataset_name).resolve()),
+        "dataset_dir": str(_dataset_dir(settings, job).resolve()),
         "base_model": bases.engine_spec(settings=settings, spec=params["base_model"]),
         "models_dir": str(settings.models_dir.resolve()),
         "epochs": params["epochs"],
@@ -223,6 +240,12 @@ def job_spec(*, settings: Settings, job: Job) -> dict[str, Any]:
         "keep_checkpoints": 2,
         "seed": None,
     }
+
+
+def _dataset_dir(settings: Settings, job: Job) -> Path:
+    """The folder the job trains on."""
+    job_dir = Path(job.output_dir)
+    return snapshot.dataset_dir(settings=settings, job_dir=job_dir, dataset=job.dataset_name)
 
 
 def read_progress(job: Job) -> dict[str, Any] | None:
