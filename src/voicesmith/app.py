@@ -27,6 +27,8 @@ from voicesmith.synthesis.router import router as synthesis_router
 from voicesmith.synthesis.service import Synthesizer
 from voicesmith.training import tasks
 from voicesmith.training.router import router as training_router
+from voicesmith.web import install as install_web
+from voicesmith.web.datasets import BATCH_PATH, UPLOAD_PATH
 
 log = logging.getLogger("voicesmith")
 INITIAL_PASSWORD_FILE = "initial_admin_password"
@@ -57,10 +59,13 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool = Fals
     for router in routers:
         app.include_router(router)
     app.add_api_route("/api/v1/health", health, methods=["GET"], tags=["health"])
+    install_web(app)
     _add_error_handlers(app)
     limits = {
         "/api/v1/admin/training/upload": settings.max_upload_bytes,
         "/api/v1/admin/training/upload-batch": int(settings.max_batch_mb * 2**20),
+        UPLOAD_PATH: settings.max_upload_bytes,
+        BATCH_PATH: int(settings.max_batch_mb * 2**20),
     }
     app.add_middleware(BodyLimitMiddleware, upload_limits=limits)
     return app

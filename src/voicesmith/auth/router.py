@@ -5,7 +5,14 @@ from datetime import timedelta
 from fastapi import APIRouter, Depends, status
 
 from voicesmith.auth import service
-from voicesmith.auth.schemas import LoginRequest, TokenResponse, UserCreate, UserList, UserOut
+from voicesmith.auth.schemas import (
+    LoginRequest,
+    RolePatch,
+    TokenResponse,
+    UserCreate,
+    UserList,
+    UserOut,
+)
 from voicesmith.deps import (
     CurrentAdmin,
     CurrentUser,
@@ -61,6 +68,13 @@ def create_user(body: UserCreate, session: SessionDep) -> UserOut:
     user = service.create_user(
         session=session, username=body.username, password=body.password, role=body.role
     )
+    return UserOut.model_validate(user)
+
+
+@admin_router.patch("/{username}")
+def set_role(username: str, body: RolePatch, session: SessionDep, admin: CurrentAdmin) -> UserOut:
+    """Make a user an admin or a plain user."""
+    user = service.set_role(session=session, username=username, role=body.role, acting_user=admin)
     return UserOut.model_validate(user)
 
 

@@ -40,6 +40,12 @@ class UserCreate(BaseModel):
     role: Role = Role.USER
 
 
+class RolePatch(BaseModel):
+    """An admin's request to change a user's role."""
+
+    role: Role
+
+
 class UserList(BaseModel):
     """All users."""
 

@@ -86,6 +86,20 @@ def delete_user(*, session: Session, username: str, acting_user: User) -> None:
     session.commit()
 
 
+def set_role(*, session: Session, username: str, role: Role, acting_user: User) -> User:
+    """Change a user's role, refusing to change your own or to demote the last admin."""
+    user = get_user(session=session, username=username)
+    if user is None:
+        raise NotFound(f"user '{username}' does not exist")
+    if user.id == acting_user.id:
+        raise Conflict("you cannot change your own role; ask another admin")
+    if user.role == Role.ADMIN and role != Role.ADMIN and count_admins(session=session) <= 1:
+        raise Conflict("cannot demote the last admin")
+    user.role = role.value
+    session.commit()
+    return user
+
+
 def count_admins(*, session: Session) -> int:
     """How many admins exist."""
     return session.scalar(select(func.count()).where(User.role == Role.ADMIN.value)) or 0

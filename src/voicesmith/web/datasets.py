@@ -1,0 +1,138 @@
+"""The Training tab's dataset actions, authenticated by the session cookie, calling the services."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import FileResponse, Response
+from starlette.background import BackgroundTask
+
+from voicesmith.datasets import bulk, editing, service, staging
+from voicesmith.datasets.schemas import BatchResponse, ClipOut, RejectedFile, UploadResponse
+from voicesmith.deps import SessionDep, SettingsDep
+from voicesmith.errors import BadInput
+from voicesmith.web.render import fragment, html
+from voicesmith.web.session import ActionAdmin
+
+router = APIRouter(prefix="/admin")
+UPLOAD_PATH = "/admin/training/upload"
+BATCH_PATH = "/admin/training/upload-batch"
+
+
+@router.post("/training/upload")
+def upload(
+    audio: UploadFile,
+    session: SessionDep,
+    settings: SettingsDep,
+    _admin: ActionAdmin,
+    dataset_name: Annotated[str, Form()] = "",
+    transcript: Annotated[str, Form()] = "",
+) -> UploadResponse:
+    """Add Audio File's Upload button: one clip, as POST /api/v1/admin/training/upload."""
+    stored = service.store_upload(
+        session=session,
+        settings=settings,
+        dataset_name=dataset_name,
+        transcript=transcript,
+        audio=audio.file,
+        filename=audio.filename or "upload",
+    )
+    return UploadResponse(
+        dataset=stored.dataset,
+        wav_filename=stored.wav_filename,
+        metadata_path=str(stored.metadata_path),
+        duration_seconds=round(stored.duration_seconds, 3),
+    )
+
+
+@router.post("/training/upload-batch")
+def upload_batch(
+    session: SessionDep,
+    settings: SettingsDep,
+    _admin: ActionAdmin,
+    dataset_name: Annotated[str, Form()] = "",
+    audio: Annotated[list[UploadFile], File()] = [],  # noqa: B006
+    metadata: Annotated[UploadFile | None, File()] = None,
+    archive: Annotated[UploadFile | None, File()] = None,
+) -> BatchResponse:
+    """The drop zone: a zip, or clips plus metadata, through the bulk import."""
+    if (archive is None) == (not audio):
+        raise BadInput("drop either one zip or audio files together with a metadata.csv")
+    with staging.unpacked(settings, archive=archive, audio=audio) as files:
+        result = bulk.import_batch(
+            session=session,
+            settings=settings,
+            dataset_name=dataset_name,
+            files=files,
+            metadata=metadata.file.read() if metadata else None,
+        )
+    return BatchResponse(
+        dataset=result.dataset,
+        stored=result.stored,
+        audio_count=result.audio_count,
+        rejected=[RejectedFile(file=r.file, detail=r.detail) for r in result.rejected],
+    )
+
+
+@router.get("/training/datasets")
+def datasets_panel(request: Request, session: SessionDep, _admin: ActionAdmin) -> Response:
+    """The Datasets panel, re-rendered after an upload."""
+    summaries = service.list_datasets(session=session)
+    return html(fragment(request, "_datasets.html", {"datasets": summaries}))
+
+
+@router.get("/datasets/{name}/clips/{clip}/audio", response_class=FileResponse)
+def clip_audio(
+    name: str, clip: str, session: SessionDep, settings: SettingsDep, _admin: ActionAdmin
+) -> FileResponse:
+    """A clip's WAV for the clip table's player."""
+    path = editing.clip_path(session=session, settings=settings, name=name, clip=clip)
+    return FileResponse(path, media_type="audio/wav")
+
+
+@router.patch("/datasets/{name}/clips/{clip}")
+def patch_clip(
+    request: Request,
+    name: str,
+    clip: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    _admin: ActionAdmin,
+    transcript: Annotated[str, Form(max_length=100_000)] = "",
+) -> Response:
+    """Save an edited transcript and answer with the clip's new row."""
+    row = editing.set_transcript(
+        session=session, settings=settings, name=name, clip=clip, transcript=transcript
+    )
+    context = {"name": name, "clip": ClipOut.of(row), "saved": True}
+    return html(fragment(request, "_clip_row.html", context))
+
+
+@router.delete("/datasets/{name}/clips/{clip}")
+def delete_clip(
+    name: str, clip: str, session: SessionDep, settings: SettingsDep, _admin: ActionAdmin
+) -> Response:
+    """Remove a clip; its row disappears."""
+    editing.delete_clip(session=session, settings=settings, name=name, clip=clip)
+    return html("")
+
+
+@router.delete("/datasets/{name}")
+def delete_dataset(
+    name: str, session: SessionDep, settings: SettingsDep, _admin: ActionAdmin
+) -> Response:
+    """Delete a dataset, then go back to the Training tab."""
+    editing.delete_dataset(session=session, settings=settings, name=name)
+    return Response(status_code=200, headers={"HX-Redirect": "/admin/training"})
+
+
+@router.get("/datasets/{name}/export", response_class=FileResponse)
+def export(name: str, session: SessionDep, settings: SettingsDep, _admin: ActionAdmin) -> Response:
+    """The dataset as an LJSpeech zip."""
+    path = service.export_zip(session=session, settings=settings, name=name)
+    session.commit()
+    return FileResponse(
+        path,
+        media_type="application/zip",
+        filename=f"{name}.zip",
+        background=BackgroundTask(path.unlink, missing_ok=True),
+    )

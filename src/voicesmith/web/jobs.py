@@ -1,0 +1,121 @@
+"""The Training tab's job actions and the job page's live data, authenticated by the cookie."""
+
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, PlainTextResponse, Response, StreamingResponse
+from pydantic import ValidationError
+
+from voicesmith.deps import SessionDep, SettingsDep
+from voicesmith.training import service
+from voicesmith.training.router import events as job_events
+from voicesmith.training.schemas import StartRequest
+from voicesmith.web import runs
+from voicesmith.web.render import fragment, html
+from voicesmith.web.session import ActionAdmin, StreamAdmin
+
+router = APIRouter(prefix="/admin")
+LOG_TAIL_LINES = 200
+ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+@router.post("/training/start")
+def start(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    _admin: ActionAdmin,
+    dataset_name: Annotated[str, Form(max_length=256)] = "",
+    epochs: Annotated[str, Form(max_length=32)] = "10",
+    batch_size: Annotated[str, Form(max_length=32)] = "4",
+    base_model: Annotated[str, Form(max_length=2048)] = "",
+    learning_rate: Annotated[str, Form(max_length=32)] = "",
+) -> Response:
+    """Start Training: queue a job and answer with the refreshed Training Jobs panel."""
+    fields = {"dataset_name": dataset_name, "epochs": epochs, "batch_size": batch_size}
+    optional = {"base_model": base_model.strip(), "learning_rate": learning_rate.strip()}
+    body = _start_request({**fields, **{k: v for k, v in optional.items() if v}})
+    job = service.submit(session=session, settings=settings, request=body)
+    # Rendered before the job is queued, so the panel shows it as it is now: Pending.
+    context = {"jobs": service.list_jobs(session=session), "warnings": job.warnings or []}
+    content = fragment(request, "_jobs.html", context)
+    request.app.state.enqueue_training(job.id)
+    return html(content)
+
+
+def _start_request(fields: dict[str, str]) -> dict[str, Any]:
+    """The form's fields checked as the JSON API checks its body."""
+    try:
+        return StartRequest.model_validate(fields).model_dump(exclude_none=True)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors()) from exc
+
+
+@router.get("/training/jobs")
+def jobs_panel(request: Request, session: SessionDep, _admin: ActionAdmin) -> Response:
+    """The Training Jobs panel."""
+    jobs = service.list_jobs(session=session)
+    return html(fragment(request, "_jobs.html", {"jobs": jobs, "warnings": []}))
+
+
+@router.get("/jobs/{job_id}/events")
+def events(job_id: str, request: Request, _admin: StreamAdmin) -> StreamingResponse:
+    """The API's Server-Sent Events stream, for an EventSource that sends the cookie."""
+    return job_events(job_id, request)
+
+
+@router.get("/jobs/{job_id}/metrics")
+def metrics(
+    job_id: str,
+    session: SessionDep,
+    _admin: ActionAdmin,
+    after: Annotated[int, Query(ge=-1)] = -1,
+) -> dict[str, Any]:
+    """Losses by step after a given step, for the loss chart."""
+    job = service.get_job(session=session, job_id=job_id)
+    return {"job_id": job_id, "points": runs.metrics(job, after=after)}
+
+
+@router.get("/jobs/{job_id}/log", response_class=PlainTextResponse)
+def log(job_id: str, session: SessionDep, _admin: ActionAdmin) -> str:
+    """The log's tail, without the trainer's terminal colour codes."""
+    tail = service.log_tail(service.get_job(session=session, job_id=job_id), LOG_TAIL_LINES)
+    return ANSI_RE.sub("", tail)
+
+
+@router.get("/jobs/{job_id}/samples")
+def samples(job_id: str, session: SessionDep, _admin: ActionAdmin) -> dict[str, Any]:
+    """The samples written at each evaluation."""
+    job = service.get_job(session=session, job_id=job_id)
+    return {"job_id": job_id, "samples": runs.samples(job)}
+
+
+@router.get("/jobs/{job_id}/samples/{name}", response_class=FileResponse)
+def sample(job_id: str, name: str, session: SessionDep, _admin: ActionAdmin) -> FileResponse:
+    """One sample's WAV."""
+    job = service.get_job(session=session, job_id=job_id)
+    return FileResponse(runs.sample_path(job, name), media_type="audio/wav")
+
+
+@router.post("/jobs/{job_id}/cancel")
+def cancel(job_id: str, session: SessionDep, _admin: ActionAdmin) -> Response:
+    """Cancel a job, then show the page again."""
+    service.cancel(session=session, job_id=job_id)
+    return Response(headers={"HX-Refresh": "true"})
+
+
+@router.post("/jobs/{job_id}/resume")
+def resume(job_id: str, request: Request, session: SessionDep, _admin: ActionAdmin) -> Response:
+    """Resume a job from its newest checkpoint, then show the page again."""
+    job = service.resume(session=session, job_id=job_id)
+    request.app.state.enqueue_training(job.id)
+    return Response(headers={"HX-Refresh": "true"})
+
+
+@router.delete("/jobs/{job_id}")
+def delete(job_id: str, session: SessionDep, _admin: ActionAdmin) -> Response:
+    """Delete a job, then go back to the Training tab."""
+    service.delete(session=session, job_id=job_id)
+    return Response(headers={"HX-Redirect": "/admin/training"})

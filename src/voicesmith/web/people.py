@@ -1,0 +1,127 @@
+"""The Users and Voices tabs' actions, and the playground's Speak, calling the services."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from voicesmith.auth import service as auth_service
+from voicesmith.auth.models import Role, User
+from voicesmith.deps import SessionDep
+from voicesmith.errors import BadInput
+from voicesmith.synthesis import formats
+from voicesmith.synthesis import service as synthesis_service
+from voicesmith.synthesis.router import SynthDep
+from voicesmith.web.render import fragment, html
+from voicesmith.web.session import ActionAdmin, ActionUser
+
+router = APIRouter()
+
+
+def voices_context(session: Session) -> dict[str, Any]:
+    """The voices that can speak, and the aliases naming them."""
+    voices = synthesis_service.list_voices(session=session)
+    aliases = sorted((alias, v["job_id"]) for v in voices for alias in v["aliases"])
+    return {"voices": voices, "aliases": aliases}
+
+
+def _role(value: str) -> Role:
+    """A role from a form field."""
+    try:
+        return Role(value)
+    except ValueError:
+        raise BadInput("role must be 'admin' or 'user'") from None
+
+
+def _users_panel(request: Request, session: Session, admin: User) -> Response:
+    """The Users table, re-rendered."""
+    users = auth_service.list_users(session=session)
+    return html(fragment(request, "_users.html", {"users": users, "user": admin}))
+
+
+@router.post("/admin/users")
+def create_user(
+    request: Request,
+    session: SessionDep,
+    admin: ActionAdmin,
+    username: Annotated[str, Form(max_length=256)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
+    role: Annotated[str, Form(max_length=16)] = "user",
+) -> Response:
+    """Create a user with a role."""
+    auth_service.create_user(
+        session=session, username=username, password=password, role=_role(role)
+    )
+    return _users_panel(request, session, admin)
+
+
+@router.post("/admin/users/{username}/role")
+def set_role(
+    request: Request,
+    username: str,
+    session: SessionDep,
+    admin: ActionAdmin,
+    role: Annotated[str, Form(max_length=16)] = "",
+) -> Response:
+    """Make a user an admin or a plain user."""
+    auth_service.set_role(session=session, username=username, role=_role(role), acting_user=admin)
+    return _users_panel(request, session, admin)
+
+
+@router.delete("/admin/users/{username}")
+def delete_user(
+    request: Request, username: str, session: SessionDep, admin: ActionAdmin
+) -> Response:
+    """Delete a user."""
+    auth_service.delete_user(session=session, username=username, acting_user=admin)
+    return _users_panel(request, session, admin)
+
+
+def _aliases_panel(request: Request, session: Session) -> Response:
+    """The aliases table, re-rendered."""
+    return html(fragment(request, "_aliases.html", voices_context(session)))
+
+
+@router.post("/admin/voices/aliases")
+def put_alias(
+    request: Request,
+    session: SessionDep,
+    _admin: ActionAdmin,
+    alias: Annotated[str, Form(max_length=64)] = "",
+    job_id: Annotated[str, Form(max_length=256)] = "",
+    checkpoint: Annotated[str, Form(max_length=255)] = "",
+) -> Response:
+    """Name a voice, optionally pinning a checkpoint."""
+    synthesis_service.set_alias(
+        session=session, alias=alias, job_id=job_id, checkpoint=checkpoint.strip() or None
+    )
+    return _aliases_panel(request, session)
+
+
+@router.delete("/admin/voices/aliases/{alias}")
+def delete_alias(
+    request: Request, alias: str, session: SessionDep, _admin: ActionAdmin
+) -> Response:
+    """Remove an alias."""
+    synthesis_service.delete_alias(session=session, alias=alias)
+    return _aliases_panel(request, session)
+
+
+@router.post("/playground/speak")
+def speak(
+    session: SessionDep,
+    synth: SynthDep,
+    _user: ActionUser,
+    voice: Annotated[str, Form(max_length=256)] = "",
+    text: Annotated[str, Form(max_length=1_000_000)] = "",
+) -> Response:
+    """Speak: the text as a WAV in the chosen voice, as POST /api/v1/synthesize-trained."""
+    if not voice:
+        raise BadInput("pick a voice; train one on the Training tab first")
+    ref = synthesis_service.resolve_voice(session=session, name=voice)
+    session.commit()  # release the read transaction before the slow part
+    synth.check(text)
+    speech = synth.speak(ref, text, speed=1.0)
+    content = formats.encode(speech.samples, speech.sample_rate, "wav")
+    return Response(content, media_type=formats.MEDIA_TYPES["wav"])

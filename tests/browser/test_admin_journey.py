@@ -1,0 +1,164 @@
+"""An admin's first session in the browser, in order: log in, upload, fix, train, watch, listen.
+
+The steps share one tab and one dataset, as a person's session would; only one tiny model is
+trained, from the Advanced section, and the job page and the playground reuse it.
+"""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, expect
+
+from tests.browser.conftest import USER, log_in
+from tests.conftest import ADMIN_PASSWORD, USER_PASSWORD
+from tests.factories import FIXTURES
+
+pytestmark = pytest.mark.browser
+DATASET = "web"
+TRAINING_TIMEOUT_MS = 420_000
+# Set to docs/screenshots to refresh the README's pictures.
+SCREENSHOTS = os.environ.get("SCREENSHOTS_DIR")
+# Records each text the newest job's badge and progress show, so no state can slip by unseen.
+RECORDER = """() => {
+  window.__noReload = true;
+  window.__badges = [];
+  window.__etas = [];
+  const note = () => {
+    const row = document.querySelector("#jobs-list tr.job");
+    if (!row) return;
+    const badge = row.querySelector(".badge").textContent.trim();
+    if (window.__badges.at(-1) !== badge) window.__badges.push(badge);
+    const text = row.querySelector(".progress-text").textContent;
+    if (text.includes("ETA")) window.__etas.push(text);
+  };
+  new MutationObserver(note).observe(document.getElementById("jobs-list"),
+    {subtree: true, childList: true, characterData: true, attributes: true});
+}"""
+
+
+def dataset_count(page: Page, name: str):
+    """The Datasets panel's clip count cell for one dataset."""
+    return page.locator(f'#datasets-panel tr[data-dataset="{name}"] .audio-count')
+
+
+def snap(page: Page, name: str) -> None:
+    """Save a README screenshot when SCREENSHOTS_DIR is set."""
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SCREENSHOTS) / name), full_page=True)
+
+
+def test_logging_in_goes_where_you_were_going(fresh_context: BrowserContext):
+    page = fresh_context.new_page()
+    page.goto("/admin")
+    expect(page).to_have_url(re.compile(r"/login\?next=/admin$"))
+    page.get_by_label("Username").fill("admin")
+    page.get_by_label("Password").fill("not-the-password")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("alert")).to_have_text("username or password is wrong")
+    log_in(page, "admin", ADMIN_PASSWORD)
+    expect(page).to_have_url(re.compile(r"/admin/training$"))
+
+
+def test_open_the_training_tab(admin_page: Page):
+    admin_page.get_by_role("link", name="Users").click()
+    expect(admin_page.get_by_role("rowheader", name=USER)).to_be_visible()
+    admin_page.get_by_role("link", name="Training", exact=True).click()
+    tab = admin_page.get_by_role("link", name="Training", exact=True)
+    expect(tab).to_have_attribute("aria-current", "page")
+    expect(admin_page.get_by_label("Epochs")).to_have_value("10")
+    expect(admin_page.get_by_label("Batch Size")).to_have_value("4")
+    expect(admin_page.get_by_role("heading", name="Training Jobs")).to_be_visible()
+
+
+def test_add_two_files_one_at_a_time(admin_page: Page, speech_clips):
+    admin_page.get_by_label("Dataset Name").fill(DATASET)
+    for n, (path, text) in enumerate(speech_clips[:2], start=1):
+        admin_page.get_by_role("button", name="Add Audio File").click()
+        entry = admin_page.locator(".entry").nth(n - 1)
+        entry.get_by_label(f"Audio file {n}").set_input_files(path)
+        upload = entry.get_by_role("button", name="Upload")
+        if n == 1:  # the server's reason shows next to the button, and a retry works
+            upload.click()
+            expect(entry.get_by_role("alert")).to_contain_text("transcript")
+        entry.get_by_label(f"Transcript {n}").fill(text)
+        upload.click()
+        expect(entry.locator("button.upload")).to_have_text("✓ Uploaded")
+        expect(entry.locator(".error")).to_be_empty()
+    expect(dataset_count(admin_page, DATASET)).to_have_text("2")
+
+
+def test_drop_the_fixture_clips_with_their_metadata(admin_page: Page):
+    files = [*sorted(FIXTURES.glob("*.mp3")), FIXTURES / "metadata.csv"]
+    admin_page.get_by_label("Choose clips and metadata.csv, or a zip").set_input_files(files)
+    result = admin_page.locator("#bulk-result")
+    expect(result).to_have_text(f"Stored 8 clips; {DATASET} now holds 10.")
+    expect(admin_page.locator("#bulk-progress progress")).to_have_count(len(files))
+    expect(dataset_count(admin_page, DATASET)).to_have_text("10")
+
+
+def test_open_the_dataset_play_a_clip_and_fix_a_transcript(admin_page: Page):
+    admin_page.get_by_role("link", name=DATASET, exact=True).click()
+    expect(admin_page.get_by_role("heading", name=f"Dataset {DATASET}")).to_be_visible()
+    player = admin_page.locator("tr.clip audio").first
+    player.evaluate("audio => audio.play()")
+    admin_page.wait_for_function("audio => audio.currentTime > 0", arg=player.element_handle())
+    field = admin_page.locator('input.transcript[value="in being comparatively modern."]')
+    field.fill("in being, comparatively, modern.")
+    field.press("Enter")
+    expect(admin_page.get_by_text("✓ Saved")).to_be_visible()
+    admin_page.reload()
+    fixed = admin_page.locator('input.transcript[value="in being, comparatively, modern."]')
+    expect(fixed).to_have_count(1)
+
+
+def test_start_a_tiny_job_and_watch_its_badge_live(admin_page: Page):
+    admin_page.get_by_role("link", name="Training", exact=True).click()
+    admin_page.evaluate(RECORDER)
+    admin_page.get_by_label("Dataset Name").fill(DATASET)
+    admin_page.get_by_label("Epochs").fill("2")
+    admin_page.get_by_text("Advanced").click()
+    admin_page.get_by_label("Base Model").fill("scratch:tiny")
+    admin_page.get_by_role("button", name="Start Training").click()
+    badge = admin_page.locator("#jobs-list tr.job").first.locator(".badge")
+    expect(badge).to_have_text("Training...", timeout=60_000)
+    if SCREENSHOTS:
+        expect(admin_page.locator(".progress-text").first).to_contain_text("ETA")
+        snap(admin_page, "training-tab.png")
+    expect(badge).to_have_text("Completed", timeout=TRAINING_TIMEOUT_MS)
+    expect(badge).to_have_css("background-color", "rgb(26, 127, 55)")
+    assert admin_page.evaluate("window.__badges") == ["Pending", "Training...", "Completed"]
+    assert admin_page.evaluate("window.__etas"), "a running job showed no ETA"
+    assert admin_page.evaluate("window.__noReload") is True
+
+
+def test_the_job_page_charts_the_loss(admin_page: Page):
+    admin_page.locator("#jobs-list tr.job").first.get_by_role("link").click()
+    expect(admin_page.get_by_role("heading", name=re.compile(rf"^Job {DATASET}_"))).to_be_visible()
+    expect(admin_page.locator("#job-badge")).to_have_text("Completed")
+    chart = admin_page.locator("#loss-chart")
+    expect(chart.locator("canvas")).to_be_visible()
+    expect(chart).not_to_have_attribute("data-points", "0")
+    assert int(chart.get_attribute("data-points")) >= 1
+    expect(admin_page.locator("#samples audio").first).to_be_attached()
+    expect(admin_page.locator("#log")).not_to_be_empty()
+    expect(admin_page.get_by_role("button", name="Delete")).to_be_visible()
+    expect(admin_page.get_by_role("button", name="Cancel")).to_be_hidden()
+    snap(admin_page, "job-page.png")
+
+
+def test_a_plain_user_speaks_in_the_playground(fresh_context: BrowserContext):
+    page = fresh_context.new_page()
+    log_in(page, USER, USER_PASSWORD)
+    expect(page).to_have_url(re.compile(r"/playground$"))
+    expect(page.get_by_label("Voice")).to_contain_text(f"{DATASET}_")
+    page.get_by_label("Text").fill("Hello from the browser.")
+    page.get_by_role("button", name="Speak").click()
+    page.wait_for_function(
+        "() => { const a = document.getElementById('speech');"
+        " return a.readyState >= 1 && a.duration > 0; }",
+        timeout=120_000,
+    )
+    expect(page.locator("#speak-form .error")).to_be_empty()
