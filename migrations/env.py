@@ -7,6 +7,7 @@ import voicesmith.auth.models  # noqa: F401  (registers tables for autogenerate)
 import voicesmith.datasets.models  # noqa: F401
 import voicesmith.synthesis.models  # noqa: F401
 import voicesmith.training.models  # noqa: F401
+import voicesmith.transcripts.models  # noqa: F401
 from voicesmith.db import Base
 
 target_metadata = Base.metadata

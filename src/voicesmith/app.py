@@ -2,6 +2,7 @@
 
 import logging
 import os
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -9,24 +10,38 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from huey.consumer import Consumer
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from voicesmith import metrics
 from voicesmith.auth import service as auth_service
 from voicesmith.auth.router import admin_router as users_router
 from voicesmith.auth.router import router as auth_router
 from voicesmith.config import Settings, get_settings
 from voicesmith.datasets.router import router as datasets_router
-from voicesmith.db import make_engine, make_sessionmaker, run_migrations, session_scope
-from voicesmith.errors import VoicesmithError
+from voicesmith.datasets.scrub import scrub
+from voicesmith.db import (
+    make_engine,
+    make_sessionmaker,
+    read_only,
+    run_migrations,
+    session_scope,
+)
+from voicesmith.errors import VoicesmithError, storage_error
 from voicesmith.middleware import BodyLimitMiddleware
-from voicesmith.queue import build_huey, start_embedded_consumer
+from voicesmith.openapi import install as install_openapi
+from voicesmith.queue import ASR_QUEUE_NAME, build_huey, start_embedded_consumer
+from voicesmith.security import SecurityHeadersMiddleware, create_private_files
 from voicesmith.synthesis.openai import openai_error
 from voicesmith.synthesis.openai import router as openai_router
 from voicesmith.synthesis.router import admin_router as voices_router
 from voicesmith.synthesis.router import router as synthesis_router
 from voicesmith.synthesis.service import Synthesizer
-from voicesmith.training import tasks
+from voicesmith.training import liveness, tasks
 from voicesmith.training.router import router as training_router
+from voicesmith.transcripts import tasks as asr_tasks
+from voicesmith.transcripts.router import LONG_UPLOAD_PATH
+from voicesmith.transcripts.router import router as transcripts_router
 from voicesmith.web import install as install_web
 from voicesmith.web.datasets import BATCH_PATH, UPLOAD_PATH
 
@@ -42,16 +57,22 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool = Fals
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.read_sessionmaker = make_sessionmaker(read_only(engine))
     app.state.embedded_worker = embedded_worker
     app.state.worker = None
+    create_private_files(settings)
     app.state.huey = build_huey(settings)
     app.state.enqueue_training = tasks.register(app.state.huey, lambda: app.state.worker)
+    app.state.asr_worker = None
+    app.state.asr_huey = build_huey(settings, ASR_QUEUE_NAME)
+    app.state.enqueue_asr = asr_tasks.register(app.state.asr_huey, lambda: app.state.asr_worker)
     app.state.synthesizer = Synthesizer(settings)
     routers = (
         auth_router,
         users_router,
         datasets_router,
         training_router,
+        transcripts_router,
         synthesis_router,
         voices_router,
         openai_router,
@@ -60,14 +81,19 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool = Fals
         app.include_router(router)
     app.add_api_route("/api/v1/health", health, methods=["GET"], tags=["health"])
     install_web(app)
+    metrics.install(app)
+    install_openapi(app)
     _add_error_handlers(app)
     limits = {
         "/api/v1/admin/training/upload": settings.max_upload_bytes,
         "/api/v1/admin/training/upload-batch": int(settings.max_batch_mb * 2**20),
+        LONG_UPLOAD_PATH: int(settings.max_long_upload_mb * 2**20),
         UPLOAD_PATH: settings.max_upload_bytes,
         BATCH_PATH: int(settings.max_batch_mb * 2**20),
     }
     app.add_middleware(BodyLimitMiddleware, upload_limits=limits)
+    # Outermost, so the 413s the body limit answers by itself get the headers too.
+    app.add_middleware(SecurityHeadersMiddleware)
     return app
 
 
@@ -80,9 +106,12 @@ def health() -> dict[str, str]:
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Prepare the data dir and database, and make sure an admin exists."""
     prepare(app.state.settings, app)
-    consumer = _start_worker(app) if app.state.embedded_worker else None
+    consumers = [_start_worker(app), _start_asr_worker(app)] if app.state.embedded_worker else []
+    stops = _start_monitors(app)
     yield
-    if consumer is not None:
+    for stop in stops:
+        stop()
+    for consumer in consumers:
         consumer.stop()
     app.state.engine.dispose()
 
@@ -95,12 +124,35 @@ def _start_worker(app: FastAPI) -> Consumer:
     return start_embedded_consumer(app.state.huey, app.state.worker.stop_event)
 
 
+def _start_asr_worker(app: FastAPI) -> Consumer:
+    """Run speech recognition in this process, on its own queue beside training."""
+    app.state.asr_worker = asr_tasks.start_context(
+        settings=app.state.settings, sessions=app.state.sessionmaker, enqueue=app.state.enqueue_asr
+    )
+    return start_embedded_consumer(app.state.asr_huey, app.state.asr_worker.stop_event)
+
+
+def _start_monitors(app: FastAPI) -> list:
+    """The lost-worker reaper (an embedded worker's heartbeat does it there) and metrics port."""
+    stops = []
+    if not app.state.embedded_worker:
+        stop_event = threading.Event()
+        reaper = liveness.Heartbeat(
+            sessions=app.state.sessionmaker, settings=app.state.settings, stop_event=stop_event
+        )
+        reaper.start()
+        stops.append(stop_event.set)
+    listener = metrics.start_listener(app)
+    return [*stops, listener] if listener else stops
+
+
 def prepare(settings: Settings, app: FastAPI) -> None:
     """Create directories, migrate, and bootstrap the first admin."""
     for path in (settings.data_dir, settings.datasets_dir, settings.runs_dir, settings.models_dir):
         path.mkdir(parents=True, exist_ok=True)
     run_migrations(app.state.engine)
     with session_scope(app.state.sessionmaker) as session:
+        scrub(session=session, settings=settings)
         auth_service.purge_expired_tokens(session=session)
         password = settings.admin_password.get_secret_value() if settings.admin_password else None
         generated = auth_service.ensure_admin(
@@ -137,8 +189,29 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(req: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # FastAPI reports a disk that fills while it spools a multipart body as a parse error.
+        if (full := storage_error(exc)) is not None:
+            return _error(req, full.status_code, full.detail, None)
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-        return _error(req, exc.status_code, detail, exc.headers)
+        return _error(
+            req, exc.status_code, _routing_detail(req, exc.status_code, detail), exc.headers
+        )
+
+    @app.exception_handler(OSError)
+    @app.exception_handler(OperationalError)
+    async def _storage(req: Request, exc: Exception) -> JSONResponse:
+        if (full := storage_error(exc)) is None:
+            raise exc
+        return _error(req, full.status_code, full.detail, None)
+
+
+def _routing_detail(req: Request, status: int, detail: str) -> str:
+    """Starlette's bare 'Not Found' and 'Method Not Allowed', said so a person can act."""
+    if status == 404 and detail == "Not Found":
+        return f"there is no endpoint at {req.url.path}; /docs lists them"
+    if status == 405 and detail == "Method Not Allowed":
+        return f"{req.url.path} does not accept {req.method}; /docs lists what it accepts"
+    return detail
 
 
 def _error(req: Request, status: int, detail: str, headers: dict[str, str] | None) -> JSONResponse:

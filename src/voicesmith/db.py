@@ -14,6 +14,8 @@ from sqlalchemy.types import TypeDecorator
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+READ_ONLY_OPTION = "voicesmith_read_only"
+MIGRATION_LOCK_ID = 0x766F6963  # any constant; "voic"
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -53,7 +55,11 @@ def utcnow() -> datetime:
 
 
 def make_engine(url: str) -> Engine:
-    """Create an engine; SQLite gets WAL, a busy timeout and immediate write locks."""
+    """Create an engine; SQLite gets WAL, a busy timeout and immediate write locks.
+
+    Other servers (PostgreSQL) keep the driver's own transactions at READ COMMITTED; rows
+    that two processes may change at once are read with FOR UPDATE where it matters.
+    """
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True)
     engine = create_engine(url, connect_args={"check_same_thread": False})
@@ -79,7 +85,16 @@ def _tune_sqlite(engine: Engine) -> None:
     def _on_begin(conn: Any) -> None:
         # A deferred transaction that later writes fails at once with SQLITE_BUSY when
         # another writer got in first; taking the write lock up front lets busy_timeout wait.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Read-only sessions skip the lock, so reads never queue behind each other, and
+        # query_only makes a write in one fail at once instead of racing.
+        read_only = bool(conn.get_execution_options().get(READ_ONLY_OPTION))
+        conn.exec_driver_sql(f"PRAGMA query_only={int(read_only)}")
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def read_only(engine: Engine) -> Engine:
+    """The same engine and pool, for sessions that only read (SQLite takes no write lock)."""
+    return engine.execution_options(**{READ_ONLY_OPTION: True})
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
@@ -103,5 +118,8 @@ def run_migrations(engine: Engine) -> None:
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Servers and workers often start together: one migrates, the others wait for it.
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_ID})")
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

@@ -20,9 +20,14 @@ def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings
 
 
+READ_METHODS = ("GET", "HEAD")
+
+
 def get_session(request: Request) -> Iterator[Session]:
-    """A database session for one request."""
-    session = request.app.state.sessionmaker()
+    """A database session for one request; GET and HEAD get one that may only read."""
+    state = request.app.state
+    factory = state.read_sessionmaker if request.method in READ_METHODS else state.sessionmaker
+    session = factory()
     try:
         yield session
     finally:

@@ -1,5 +1,8 @@
 """Domain errors; app.py maps each to its HTTP status once."""
 
+import errno
+import os
+
 
 class VoicesmithError(Exception):
     """A failure a person can act on, carrying a human-readable detail."""
@@ -64,3 +67,32 @@ class Unavailable(VoicesmithError):
     """Something the request needs exists but cannot be used right now."""
 
     status_code = 503
+
+
+class InsufficientStorage(VoicesmithError):
+    """The disk (or a file size limit) ran out while storing something."""
+
+    status_code = 507
+
+
+# ENOSPC: the disk is full; EFBIG: a file size limit (RLIMIT_FSIZE); EDQUOT: a quota.
+_STORAGE_ERRNOS = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
+
+
+def storage_error(exc: BaseException) -> InsufficientStorage | None:
+    """The 507 for an error caused by running out of storage, found along its cause chain."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return None
+        if isinstance(seen, OSError) and seen.errno in _STORAGE_ERRNOS:
+            return InsufficientStorage(
+                f"the server ran out of storage while saving ({os.strerror(seen.errno)}); "
+                "nothing was stored: free some disk space, or ask the admin to, and retry"
+            )
+        if "database or disk is full" in str(seen):
+            return InsufficientStorage(
+                "the database ran out of storage; nothing was stored: free disk space and retry"
+            )
+        seen = seen.__cause__ or seen.__context__
+    return None

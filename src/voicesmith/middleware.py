@@ -8,6 +8,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 # Multipart framing and the text fields ride along with the audio part.
 MULTIPART_SLACK_BYTES = 1024 * 1024
 DEFAULT_BODY_LIMIT = 1024 * 1024
+# The HTTP parser (httptools) takes headers of any size; browsers send a few KB.
+MAX_HEADER_BYTES = 64 * 1024
+MAX_HEADER_COUNT = 100
 
 
 class BodyTooLarge(HTTPException):
@@ -33,10 +36,13 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if _headers_too_large(scope):
+            await _send_error(send, 431, _HEADERS_DETAIL, scope["path"])
+            return
         limit = self.limit_for(scope["path"])
         declared = _content_length(scope)
         if declared is not None and declared > limit:
-            await _send_413(send, limit)
+            await _send_413(send, limit, scope["path"])
             return
         await self._guarded(scope, receive, send, limit)
 
@@ -62,7 +68,7 @@ class BodyLimitMiddleware:
             await self.app(scope, counting_receive, tracking_send)
         except BodyTooLarge:
             if not started:
-                await _send_413(send, limit)
+                await _send_413(send, limit, scope["path"])
 
 
 def _content_length(scope: Scope) -> int | None:
@@ -76,11 +82,31 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-async def _send_413(send: Send, limit: int) -> None:
+_HEADERS_DETAIL = (
+    f"the request headers are over {MAX_HEADER_BYTES // 1024} KB or {MAX_HEADER_COUNT} fields; "
+    "send fewer or shorter headers"
+)
+
+
+def _headers_too_large(scope: Scope) -> bool:
+    """Whether the request's headers are past what any real client sends."""
+    headers = scope.get("headers", [])
+    size = sum(len(key) + len(value) for key, value in headers)
+    return len(headers) > MAX_HEADER_COUNT or size > MAX_HEADER_BYTES
+
+
+async def _send_413(send: Send, limit: int, path: str) -> None:
     """Answer 413 with a detail naming the limit."""
-    body = json.dumps({"detail": _too_large_detail(limit)}).encode()
+    await _send_error(send, 413, _too_large_detail(limit), path)
+
+
+async def _send_error(send: Send, status: int, detail: str, path: str) -> None:
+    """Answer with a detail (in OpenAI's error shape on its routes), before the app runs."""
+    code = str(status)
+    shaped = {"message": detail, "type": "invalid_request_error", "param": None, "code": code}
+    body = json.dumps({"error": shaped} if path.startswith("/v1/") else {"detail": detail}).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": 413, "headers": headers})
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 

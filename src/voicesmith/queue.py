@@ -9,19 +9,21 @@ from huey.consumer import Consumer
 from voicesmith.config import Settings
 
 QUEUE_NAME = "voicesmith"
+# Speech recognition has its own queue and consumer, so it never waits behind a training job.
+ASR_QUEUE_NAME = "voicesmith-asr"
 POLL_MAX_SECONDS = 0.5
 
 
-def build_huey(settings: Settings) -> Huey:
+def build_huey(settings: Settings, name: str = QUEUE_NAME) -> Huey:
     """SqliteHuey in the data dir, or RedisHuey when VOICESMITH_QUEUE_URL is a redis:// URL."""
     url = settings.queue_url
     if url and url.startswith(("redis://", "rediss://", "unix://")):
-        return RedisHuey(QUEUE_NAME, url=url, results=False, utc=True)
+        return RedisHuey(name, url=url, results=False, utc=True)
     if url:
         raise ValueError(f"VOICESMITH_QUEUE_URL must be a redis:// URL, not {url!r}")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     path = settings.data_dir / "queue.db"
-    return SqliteHuey(QUEUE_NAME, filename=str(path), results=False, utc=True, timeout=30)
+    return SqliteHuey(name, filename=str(path), results=False, utc=True, timeout=30)
 
 
 class JobConsumer(Consumer):

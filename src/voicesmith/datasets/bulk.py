@@ -12,13 +12,13 @@ from sqlalchemy.orm import Session
 from voicesmith.config import Settings
 from voicesmith.datasets import ingest, layout, quality
 from voicesmith.datasets.metadata import match, parse_metadata
-from voicesmith.datasets.models import Clip, Dataset
+from voicesmith.datasets.models import Clip, ClipStatus, Dataset
 from voicesmith.datasets.service import (
     get_dataset,
     get_or_create_dataset,
+    optional_transcript,
     sync_dataset,
     validate_dataset_name,
-    validate_transcript,
 )
 from voicesmith.errors import BadInput, VoicesmithError
 
@@ -41,6 +41,9 @@ class BatchResult:
     stored: int
     audio_count: int
     rejected: list[Rejection]
+    # Every stored clip goes to ASR: to transcribe it, or to check the transcript it came with.
+    clip_ids: list[int]
+    pending: int
 
 
 @dataclass(frozen=True)
@@ -65,10 +68,13 @@ def import_batch(
     metadata: bytes | None,
     progress: Callable[[str], None] | None = None,
 ) -> BatchResult:
-    """Convert every matched clip in parallel, then store the good ones under one lock."""
+    """Convert every clip in parallel, then store the good ones under one lock.
+
+    Clips with no line in the metadata (or no metadata at all) are stored for ASR to transcribe.
+    """
     name = validate_dataset_name(dataset_name)
     files, metadata = _split_metadata(files, metadata)
-    pairs, rejected = _pair(files, parse_metadata(metadata))
+    pairs, rejected = _pair(files, parse_metadata(metadata) if metadata is not None else {})
     cleanup = ingest.cleanup_of(get_dataset(session=session, name=name), settings)
     session.commit()  # ends the read, so the long conversion holds no database lock
     prepared = _prepare_all(settings, cleanup, pairs, rejected, progress or (lambda _: None))
@@ -77,19 +83,19 @@ def import_batch(
     finally:
         for item in prepared:
             item.discard()
-    return BatchResult(name, stored, clip_count(session, name), rejected)
+    ids = [clip_id for clip_id, _ in stored]
+    pending = sum(1 for _, status in stored if status == ClipStatus.TRANSCRIBING)
+    return BatchResult(name, len(ids), clip_count(session, name), rejected, ids, pending)
 
 
 def _split_metadata(
     files: list[tuple[str, Path]], metadata: bytes | None
-) -> tuple[list[tuple[str, Path]], bytes]:
+) -> tuple[list[tuple[str, Path]], bytes | None]:
     """Take the metadata file out of the batch when it came inside (e.g. in a zip)."""
     inside = [(n, p) for n, p in files if n.lower() in METADATA_NAMES]
     audio = [(n, p) for n, p in files if n.lower() not in METADATA_NAMES]
     if metadata is None and inside:
         metadata = inside[0][1].read_bytes()
-    if metadata is None:
-        raise BadInput("no metadata: send a 'metadata' part or put metadata.csv in the zip")
     if not audio:
         raise BadInput("no audio files in the upload")
     return audio, metadata
@@ -105,7 +111,7 @@ def _pair(
         if name in seen:
             rejected.append(Rejection(name, "the same filename appears twice in the upload"))
         elif found is None:
-            rejected.append(Rejection(name, "no transcript for this file in the metadata"))
+            pairs.append((name, path, ""))
         else:
             pairs.append((name, path, found[1]))
             used.add(found[0])
@@ -133,7 +139,15 @@ def _prepare_all(
         return result
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        results = list(pool.map(one, pairs))
+        futures = [pool.submit(one, pair) for pair in pairs]
+    failures = [f.exception() for f in futures if f.exception() is not None]
+    results = [f.result() for f in futures if f.exception() is None]
+    if failures:
+        # E.g. the disk filled up: the clips converted so far must not stay in tmp/.
+        for item in results:
+            if isinstance(item, Prepared):
+                item.discard()
+        raise failures[0]
     rejected += [r for r in results if isinstance(r, Rejection)]
     return [r for r in results if isinstance(r, Prepared)]
 
@@ -143,14 +157,13 @@ def _prepare(
 ) -> Prepared | Rejection:
     """Check and convert one clip into a temporary WAV, with a copy of its original."""
     try:
-        text = validate_transcript(transcript, max_chars=settings.max_transcript_chars)
+        text = optional_transcript(transcript, max_chars=settings.max_transcript_chars)
         if path.stat().st_size == 0:
             raise BadInput("the audio file is empty")
         with path.open("rb") as handle:
             digest = ingest.file_digest(handle)
             decoded = ingest.decode_checked(handle, settings)
-            converted = ingest.convert(decoded, cleanup, settings)
-            original = ingest.keep_original(handle, settings)
+            converted, original = ingest.convert_and_keep(decoded, handle, cleanup, settings)
     except VoicesmithError as exc:
         return Rejection(name, exc.detail)
     return Prepared(ingest.ClipSource(name, text, decoded, converted, digest), original)
@@ -162,12 +175,15 @@ def _store(
     name: str,
     prepared: list[Prepared],
     rejected: list[Rejection],
-) -> int:
-    """Commit the new clips, skipping content already in the dataset, and render metadata once."""
+) -> list[tuple[int, str]]:
+    """Commit the new clips, skipping content already in the dataset, and render metadata once.
+
+    Returns the id and status of each clip stored.
+    """
     with layout.dataset_lock(settings.data_dir / "locks", name):
         dataset = get_or_create_dataset(session=session, settings=settings, name=name)
         known = _existing_hashes(session, name)
-        stored = 0
+        stored: list[tuple[int, str]] = []
         for item in prepared:
             if item.source.content_hash in known:
                 rejected.append(
@@ -186,14 +202,18 @@ def _store(
                 original=item.original,
             )
             known[item.source.content_hash] = clip.wav_filename
-            stored += 1
+            stored.append((clip.id, clip.status))
         sync_dataset(session=session, settings=settings, dataset=dataset)
     return stored
 
 
 def clip_count(session: Session, name: str) -> int:
-    """How many clips the dataset holds."""
-    query = select(func.count(Clip.id)).join(Dataset).where(Dataset.name == name)
+    """How many clips of the dataset have a transcript, as metadata.csv lists them."""
+    query = (
+        select(func.count(Clip.id))
+        .join(Dataset)
+        .where(Dataset.name == name, Clip.status == ClipStatus.READY.value)
+    )
     return session.scalar(query) or 0
 
 

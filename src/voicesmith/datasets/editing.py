@@ -8,10 +8,11 @@ from sqlalchemy.orm import Session
 
 from voicesmith.config import Settings
 from voicesmith.datasets import ingest, layout
-from voicesmith.datasets.models import Clip, Dataset
+from voicesmith.datasets.models import Clip, ClipStatus, Dataset
 from voicesmith.datasets.service import get_dataset, sync_dataset, validate_transcript
 from voicesmith.errors import Conflict, NotFound
 from voicesmith.training.models import ACTIVE, Job
+from voicesmith.transcripts.text import cer
 
 
 def dataset_or_404(*, session: Session, name: str) -> Dataset:
@@ -36,6 +37,18 @@ def clip_page(*, session: Session, name: str, offset: int, limit: int) -> tuple[
     return total or 0, list(session.scalars(query))
 
 
+def flagged_clips(*, session: Session, name: str) -> list[Clip]:
+    """The clips a person should look at: flagged by the report, or failed in ASR."""
+    dataset = dataset_or_404(session=session, name=name)
+    query = (
+        select(Clip)
+        .where(Clip.dataset_id == dataset.id)
+        .where((Clip.flags != "[]") | (Clip.status == ClipStatus.FAILED.value))
+        .order_by(Clip.id)
+    )
+    return list(session.scalars(query))
+
+
 def clip_or_404(*, session: Session, name: str, clip: str) -> Clip:
     """A dataset's clip by its WAV name, or NotFound."""
     dataset = dataset_or_404(session=session, name=name)
@@ -56,11 +69,14 @@ def clip_path(*, session: Session, settings: Settings, name: str, clip: str) -> 
 def set_transcript(
     *, session: Session, settings: Settings, name: str, clip: str, transcript: str
 ) -> Clip:
-    """Replace a clip's transcript and re-render metadata.csv."""
+    """Replace a clip's transcript (making a failed or pending clip ready) and re-render."""
     text = validate_transcript(transcript, max_chars=settings.max_transcript_chars)
     with layout.dataset_lock(settings.data_dir / "locks", name):
         row = clip_or_404(session=session, name=name, clip=clip)
-        row.transcript = text
+        row.transcript, row.transcript_source = text, "user"
+        row.status = ClipStatus.READY.value
+        # The audio is unchanged, so what ASR heard still holds: only the comparison changes.
+        row.cer = None if row.asr_text is None else round(cer(text, row.asr_text), 4)
         session.commit()
         sync_dataset(session=session, settings=settings, dataset=row.dataset)
     return row

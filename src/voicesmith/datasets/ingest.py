@@ -15,11 +15,14 @@ from sqlalchemy.orm import Session
 from voicesmith.config import Settings
 from voicesmith.datasets import layout, quality
 from voicesmith.datasets.audio import TARGET_RATE, AudioDecodeError, DecodedAudio, decode_to_pcm16
-from voicesmith.datasets.models import Clip, Dataset
+from voicesmith.datasets.models import Clip, ClipStatus, Dataset
 from voicesmith.errors import BadInput
 
 FORMATS_HINT = "upload MP3, WAV, M4A, FLAC or OGG audio"
 ORIGINALS_DIR = "originals"
+# Below one 16-bit step (-90.3 dBFS) at its loudest, a clip is digital silence: a muted
+# microphone. Merely quiet clips are stored, and the quality report flags them.
+SILENT_PEAK_DBFS = -90.0
 _SAFE_SUFFIX = re.compile(r"\.[a-z0-9]{1,8}", re.ASCII)
 
 
@@ -74,6 +77,11 @@ def cleanup_of(dataset: Dataset | None, settings: Settings) -> quality.Cleanup:
 def convert(decoded: DecodedAudio, cleanup: quality.Cleanup, settings: Settings) -> Converted:
     """Measure the decoded audio, clean it and write the result to a temporary WAV."""
     metrics = quality.measure(decoded.samples, TARGET_RATE)
+    if metrics.peak_dbfs < SILENT_PEAK_DBFS:
+        raise BadInput(
+            f"the clip is silent (its loudest sample is {metrics.peak_dbfs:g} dBFS); "
+            "check that the microphone was on and upload the recording again"
+        )
     samples = quality.clean(decoded.samples, TARGET_RATE, cleanup)
     duration = len(samples) / TARGET_RATE
     _check_length(duration, settings, " after trimming silence")
@@ -90,14 +98,31 @@ def _check_length(seconds: float, settings: Settings, when: str) -> None:
         )
 
 
+def convert_and_keep(
+    decoded: DecodedAudio, audio: BinaryIO, cleanup: quality.Cleanup, settings: Settings
+) -> tuple[Converted, Path]:
+    """The converted temporary WAV and a copy of the original, or neither when one fails."""
+    converted = convert(decoded, cleanup, settings)
+    try:
+        return converted, keep_original(audio, settings)
+    except BaseException:
+        converted.wav.unlink(missing_ok=True)
+        raise
+
+
 def keep_original(audio: BinaryIO, settings: Settings) -> Path:
     """Copy the upload's bytes to a temporary file, to be kept under originals/."""
     tmp_dir = settings.data_dir / "tmp"
     tmp_dir.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(suffix=".orig.part", dir=tmp_dir)
     audio.seek(0)
-    with os.fdopen(fd, "wb") as handle:
-        shutil.copyfileobj(audio, handle)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            shutil.copyfileobj(audio, handle)
+    except BaseException:
+        # A full disk must not leave half an original behind.
+        Path(name).unlink(missing_ok=True)
+        raise
     audio.seek(0)
     return Path(name)
 
@@ -105,10 +130,13 @@ def keep_original(audio: BinaryIO, settings: Settings) -> Path:
 def new_clip(dataset: Dataset, source: ClipSource) -> Clip:
     """A clip row for converted audio; the WAV name is chosen under the lock."""
     decoded, metrics = source.decoded, source.converted.metrics
+    # Without a transcript the clip waits for ASR, out of metadata.csv until it has one.
+    status = ClipStatus.READY if source.transcript else ClipStatus.TRANSCRIBING
     return Clip(
         dataset_id=dataset.id,
         wav_filename=layout.safe_stem(source.filename),
         transcript=source.transcript,
+        status=status.value,
         duration_seconds=source.converted.duration_seconds,
         original_filename=Path(source.filename).name[:255] or "upload",
         original_format=decoded.source_format[:64],

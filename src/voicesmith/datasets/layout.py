@@ -11,15 +11,28 @@ from pathlib import Path
 
 import numpy as np
 
+from voicesmith.errors import BadInput
+
 METADATA_FILE = "metadata.csv"
 WAVS_DIR = "wavs"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+", re.ASCII)
+# The dataset-name alphabet: a name outside it must never become part of a path.
+SAFE_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII)
 MAX_STEM_CHARS = 100
 
 
 def dataset_dir(datasets_root: Path, name: str) -> Path:
     """<data_dir>/data/<name>."""
-    return datasets_root / name
+    return datasets_root / checked_name(name)
+
+
+def checked_name(name: str) -> str:
+    """The name, if it is safe inside a path; a caller that forgot to validate gets a 422."""
+    if not SAFE_NAME.fullmatch(name):
+        raise BadInput(
+            "dataset name may contain only letters, digits, '_' and '-', 1 to 64 characters"
+        )
+    return name
 
 
 def safe_stem(filename: str) -> str:
@@ -88,7 +101,7 @@ def dataset_lock(locks_dir: Path, name: str) -> Iterator[None]:
     """Hold an exclusive lock for one dataset, across threads and processes on this host."""
     locks_dir.mkdir(parents=True, exist_ok=True)
     # Each call opens its own descriptor, so flock also excludes other threads of this process.
-    with open(locks_dir / f"{name}.lock", "a+b") as handle:
+    with open(locks_dir / f"{checked_name(name)}.lock", "a+b") as handle:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         try:
             yield

@@ -1,6 +1,7 @@
 """Datasets and their clips; the rows are the truth metadata.csv is rendered from."""
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -25,6 +26,14 @@ class Dataset(Base):
     clips: Mapped[list["Clip"]] = relationship(
         back_populates="dataset", cascade="all, delete-orphan", order_by="Clip.id"
     )
+
+
+class ClipStatus(StrEnum):
+    """Whether a clip's transcript is ready for metadata.csv and training."""
+
+    READY = "ready"
+    TRANSCRIBING = "transcribing"
+    FAILED = "failed"
 
 
 class Clip(Base):
@@ -57,6 +66,16 @@ class Clip(Base):
     snr_db: Mapped[float | None] = mapped_column(Float, nullable=True)
     speech_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
     flags: Mapped[str] = mapped_column(Text, server_default="[]")
+    # ready, or transcribing (waiting for ASR), or failed (asr_detail says why).
+    status: Mapped[str] = mapped_column(
+        String(16), default=ClipStatus.READY.value, server_default="ready", index=True
+    )
+    transcript_source: Mapped[str] = mapped_column(String(8), default="user", server_default="user")
+    # What ASR heard, also for user transcripts, and the CER between the two (null until heard).
+    asr_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    asr_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    cer: Mapped[float | None] = mapped_column(Float, nullable=True)
+    asr_detail: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     dataset: Mapped[Dataset] = relationship(back_populates="clips")

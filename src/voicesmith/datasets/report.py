@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from voicesmith.config import Settings
-from voicesmith.datasets.models import Clip, Dataset
+from voicesmith.datasets.models import Clip, ClipStatus, Dataset
 from voicesmith.engines import vocab
 from voicesmith.errors import VoicesmithError
 from voicesmith.training import bases
@@ -38,10 +38,7 @@ METRICS = (
 
 def refresh(*, session: Session, settings: Settings, dataset: Dataset) -> dict[str, Any]:
     """Recompute and store the report and each clip's flags; call with the dataset lock held."""
-    clips = list(
-        session.scalars(select(Clip).where(Clip.dataset_id == dataset.id).order_by(Clip.id))
-    )
-    report = build(dataset.name, clips, text_config(session=session, settings=settings))
+    clips, report = _compute(session, settings, dataset)
     for clip, entry in zip(clips, report["clips"], strict=True):
         clip.flags = json.dumps(entry["flags"])
     dataset.report = json.dumps(report)
@@ -50,10 +47,28 @@ def refresh(*, session: Session, settings: Settings, dataset: Dataset) -> dict[s
 
 
 def stored(*, session: Session, settings: Settings, dataset: Dataset) -> dict[str, Any]:
-    """The stored report; computed once for datasets stored before reports existed."""
+    """The stored report; datasets from before reports get theirs at their next change."""
     if dataset.report is None:
-        return refresh(session=session, settings=settings, dataset=dataset)
+        # GETs run in read-only transactions, so this one is computed, not stored.
+        return _compute(session, settings, dataset)[1]
     return json.loads(dataset.report)
+
+
+def _compute(
+    session: Session, settings: Settings, dataset: Dataset
+) -> tuple[list[Clip], dict[str, Any]]:
+    """The ready clips and the report on them."""
+    every = list(
+        session.scalars(select(Clip).where(Clip.dataset_id == dataset.id).order_by(Clip.id))
+    )
+    # Only clips with a transcript are measured; the others are listed by status.
+    clips = [c for c in every if c.status == ClipStatus.READY]
+    config = text_config(session=session, settings=settings)
+    report = build(dataset.name, clips, config, mismatch_cer=settings.asr_mismatch_cer)
+    report.update(_not_ready(every))
+    totals = report["totals"]
+    totals.update(pending_clips=len(report["pending"]), failed_clips=len(report["failed"]))
+    return clips, report
 
 
 def text_config(*, session: Session, settings: Settings) -> dict[str, Any]:
@@ -69,7 +84,9 @@ def text_config(*, session: Session, settings: Settings) -> dict[str, Any]:
     return vocab.preset_text_config("scratch:full")
 
 
-def build(name: str, clips: list[Clip], config: dict[str, Any]) -> dict[str, Any]:
+def build(
+    name: str, clips: list[Clip], config: dict[str, Any], *, mismatch_cer: float = 0.35
+) -> dict[str, Any]:
     """The report for these clips, in the API's shape."""
     rates = [r for r in map(chars_per_second, clips) if r is not None]
     median_rate = statistics.median(rates) if len(rates) >= MIN_CLIPS_FOR_RATE else None
@@ -78,7 +95,10 @@ def build(name: str, clips: list[Clip], config: dict[str, Any]) -> dict[str, Any
     for char, names in unknown.items():
         for clip_name in names:
             by_clip.setdefault(clip_name, []).append(char)
-    entries = [_entry(c, median_rate, "".join(by_clip.get(c.wav_filename, []))) for c in clips]
+    entries = [
+        _entry(c, median_rate, "".join(by_clip.get(c.wav_filename, [])), mismatch_cer)
+        for c in clips
+    ]
     return {
         "dataset": name,
         "totals": _totals(clips, entries),
@@ -95,8 +115,22 @@ def chars_per_second(clip: Clip) -> float | None:
     return sum(ch.isalnum() for ch in clip.transcript) / seconds
 
 
-def _entry(clip: Clip, median_rate: float | None, unknown: str) -> dict[str, Any]:
-    """One clip's line of the report."""
+def _not_ready(clips: list[Clip]) -> dict[str, list[dict[str, Any]]]:
+    """Clips still being transcribed, and those that could not be, with the reason."""
+    return {
+        "pending": [{"file": c.wav_filename} for c in clips if c.status == ClipStatus.TRANSCRIBING],
+        "failed": [
+            {"file": c.wav_filename, "detail": c.asr_detail}
+            for c in clips
+            if c.status == ClipStatus.FAILED
+        ],
+    }
+
+
+def _entry(
+    clip: Clip, median_rate: float | None, unknown: str, mismatch_cer: float
+) -> dict[str, Any]:
+    """One clip's line of the report, with what ASR heard beside the transcript."""
     rate = chars_per_second(clip)
     entry = {
         "file": clip.wav_filename,
@@ -104,14 +138,20 @@ def _entry(clip: Clip, median_rate: float | None, unknown: str) -> dict[str, Any
         "duration_seconds": round(clip.duration_seconds, 3),
         **{key: _rounded(getattr(clip, key)) for key in METRICS},
         "chars_per_second": _rounded(rate),
-        "flags": _flags(clip, rate, median_rate, unknown),
+        "transcript_source": clip.transcript_source,
+        "asr_text": clip.asr_text,
+        "asr_confidence": _rounded(clip.asr_confidence),
+        "cer": _rounded(clip.cer),
+        "flags": _flags(clip, rate, median_rate, unknown, mismatch_cer),
     }
     if unknown:
         entry["unknown_characters"] = unknown
     return entry
 
 
-def _flags(clip: Clip, rate: float | None, median: float | None, unknown: str) -> list[str]:
+def _flags(
+    clip: Clip, rate: float | None, median: float | None, unknown: str, mismatch_cer: float
+) -> list[str]:
     """The names of what is wrong with a clip."""
     checks = {
         "rate_mismatch": _off_rate(rate, median),
@@ -121,8 +161,14 @@ def _flags(clip: Clip, rate: float | None, median: float | None, unknown: str) -
         "too_short": clip.duration_seconds < SHORT_SECONDS,
         "too_long": clip.duration_seconds > LONG_SECONDS,
         "unknown_characters": bool(unknown),
+        "transcript_mismatch": is_mismatch(clip, mismatch_cer),
     }
     return [name for name, failed in checks.items() if failed]
+
+
+def is_mismatch(clip: Clip, threshold: float) -> bool:
+    """Whether ASR heard something else than the user's transcript says."""
+    return clip.transcript_source == "user" and clip.cer is not None and clip.cer > threshold
 
 
 def _off_rate(rate: float | None, median: float | None) -> bool:

@@ -3,7 +3,7 @@
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
@@ -31,11 +31,14 @@ router = APIRouter(
 @router.post("/upload")
 def upload(
     audio: UploadFile,
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     # Defaults of "" let the service explain what is wrong instead of a bare "field required".
     dataset_name: Annotated[str, Form(description="letters, digits, '_' and '-'")] = "",
-    transcript: Annotated[str, Form(description="what is said in the clip, one line")] = "",
+    transcript: Annotated[
+        str, Form(description="what is said in the clip, one line; empty: ASR transcribes it")
+    ] = "",
 ) -> UploadResponse:
     """Store one clip as 22050 Hz mono WAV and add it to the dataset's metadata.csv."""
     stored = service.store_upload(
@@ -46,21 +49,26 @@ def upload(
         audio=audio.file,
         filename=audio.filename or "upload",
     )
+    request.app.state.enqueue_asr.transcribe([stored.clip_id])
     return UploadResponse(
         dataset=stored.dataset,
         wav_filename=stored.wav_filename,
         metadata_path=str(stored.metadata_path),
         duration_seconds=round(stored.duration_seconds, 3),
+        clip_status=stored.status,
     )
 
 
 @router.post("/upload-batch")
 def upload_batch(
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     dataset_name: Annotated[str, Form()] = "",
     audio: Annotated[list[UploadFile], File(description="clips; with a metadata part")] = [],  # noqa: B006
-    metadata: Annotated[UploadFile | None, File(description="file|transcript lines")] = None,
+    metadata: Annotated[
+        UploadFile | None, File(description="file|transcript lines; unlisted clips go to ASR")
+    ] = None,
     archive: Annotated[UploadFile | None, File(description="a zip of clips + metadata.csv")] = None,
 ) -> BatchResponse:
     """Store many clips at once, from a zip or from files plus a metadata file."""
@@ -74,11 +82,13 @@ def upload_batch(
             files=files,
             metadata=metadata.file.read() if metadata else None,
         )
+    request.app.state.enqueue_asr.transcribe(result.clip_ids)
     return BatchResponse(
         dataset=result.dataset,
         stored=result.stored,
         audio_count=result.audio_count,
         rejected=[RejectedFile(file=r.file, detail=r.detail) for r in result.rejected],
+        pending=result.pending,
     )
 
 
@@ -106,7 +116,8 @@ def export(name: str, session: SessionDep, settings: SettingsDep) -> FileRespons
 def dataset_detail(
     name: str,
     session: SessionDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    # Bounded, because SQLite's integers stop at 2**63 and a bigger OFFSET is a 500.
+    offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> ClipPage:
     """One page of a dataset's clips."""

@@ -9,6 +9,8 @@ from pydantic import BaseModel, Field
 from voicesmith.datasets.models import Clip
 from voicesmith.datasets.report import METRICS
 
+ASR_FIELDS = ("status", "transcript_source", "asr_text", "asr_confidence", "cer", "asr_detail")
+
 
 class UploadResponse(BaseModel):
     """The seed's upload answer, plus the clip's length."""
@@ -18,6 +20,8 @@ class UploadResponse(BaseModel):
     wav_filename: str
     metadata_path: str
     duration_seconds: float
+    # "transcribing" when sent without a transcript: ASR fills it in, in the background.
+    clip_status: str = "ready"
 
 
 class DatasetOut(BaseModel):
@@ -32,6 +36,8 @@ class DatasetOut(BaseModel):
     trim_silence: bool
     normalize_loudness: bool
     target_lufs: float
+    pending_clips: int = 0
+    failed_clips: int = 0
 
 
 class DatasetList(BaseModel):
@@ -56,6 +62,7 @@ class BatchResponse(BaseModel):
     stored: int
     audio_count: int
     rejected: list[RejectedFile]
+    pending: int = 0
 
 
 class ClipOut(BaseModel):
@@ -75,6 +82,12 @@ class ClipOut(BaseModel):
     trailing_silence: float | None
     snr_db: float | None
     flags: list[str]
+    status: str = "ready"
+    transcript_source: str = "user"
+    asr_text: str | None = None
+    asr_confidence: float | None = None
+    cer: float | None = None
+    asr_detail: str | None = None
 
     @classmethod
     def of(cls, clip: "Clip") -> "ClipOut":
@@ -89,6 +102,7 @@ class ClipOut(BaseModel):
             original_channels=clip.original_channels,
             **{key: getattr(clip, key) for key in METRICS},
             flags=json.loads(clip.flags or "[]"),
+            **{key: getattr(clip, key) for key in ASR_FIELDS},
         )
 
 
@@ -112,8 +126,9 @@ class TranscriptPatch(BaseModel):
 class CleanupSettings(BaseModel):
     """How a dataset cleans its clips at ingest."""
 
-    trim_silence: bool = True
-    normalize_loudness: bool = True
+    # Strict: a 0 or "no" that pydantic would read as false is more likely a mistake.
+    trim_silence: bool = Field(default=True, strict=True)
+    normalize_loudness: bool = Field(default=True, strict=True)
     target_lufs: float = Field(default=-23.0, ge=-70.0, le=-5.0)
 
 

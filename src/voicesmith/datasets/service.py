@@ -11,16 +11,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from voicesmith.config import Settings
 from voicesmith.datasets import ingest, layout, report
-from voicesmith.datasets.models import Clip, Dataset
+from voicesmith.datasets.models import Clip, ClipStatus, Dataset
 from voicesmith.errors import BadInput, NotFound, TooLarge
 
 DATASET_NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII)
+# An HTML/XML/SSML tag: never spoken, and a stored XSS waiting for any page that forgets to escape.
+MARKUP_RE = re.compile(r"<\s*/?\s*[A-Za-z!?][^<>]*>")
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,8 @@ class StoredClip:
     wav_filename: str
     metadata_path: Path
     duration_seconds: float
+    clip_id: int = 0
+    status: str = ClipStatus.READY.value
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,8 @@ class DatasetSummary:
     trim_silence: bool
     normalize_loudness: bool
     target_lufs: float
+    pending_clips: int = 0
+    failed_clips: int = 0
 
 
 def validate_dataset_name(name: str) -> str:
@@ -71,6 +77,10 @@ def validate_transcript(text: str, *, max_chars: int) -> str:
         raise BadInput(f"transcript contains the control character U+{ord(bad):04X}; remove it")
     if len(text) > max_chars:
         raise BadInput(f"transcript is {len(text)} characters; the limit is {max_chars}")
+    if (tag := MARKUP_RE.search(text)) is not None:
+        raise BadInput(
+            f"transcript contains markup ({tag.group()[:40]}); write only the spoken words"
+        )
     return text
 
 
@@ -83,17 +93,19 @@ def store_upload(
     audio: BinaryIO,
     filename: str,
 ) -> StoredClip:
-    """Validate, convert and store one clip, then re-render the dataset's metadata.csv."""
+    """Validate, convert and store one clip, then re-render the dataset's metadata.csv.
+
+    A clip sent without a transcript is stored as `transcribing`, for ASR to fill in.
+    """
     name = validate_dataset_name(dataset_name)
-    text = validate_transcript(transcript, max_chars=settings.max_transcript_chars)
+    text = optional_transcript(transcript, max_chars=settings.max_transcript_chars)
     _check_size(audio, settings.max_upload_bytes)
     digest = ingest.file_digest(audio)
     decoded = ingest.decode_checked(audio, settings)
     cleanup = ingest.cleanup_of(get_dataset(session=session, name=name), settings)
     # End the read: holding SQLite's write lock while waiting for the dataset lock deadlocks.
     session.commit()
-    converted = ingest.convert(decoded, cleanup, settings)
-    original = ingest.keep_original(audio, settings)
+    converted, original = ingest.convert_and_keep(decoded, audio, cleanup, settings)
     source = ingest.ClipSource(filename, text, decoded, converted, digest)
     try:
         with layout.dataset_lock(settings.data_dir / "locks", name):
@@ -110,7 +122,16 @@ def store_upload(
     finally:
         converted.wav.unlink(missing_ok=True)
         original.unlink(missing_ok=True)
-    return StoredClip(name, clip.wav_filename, metadata, clip.duration_seconds)
+    return StoredClip(
+        name, clip.wav_filename, metadata, clip.duration_seconds, clip.id, clip.status
+    )
+
+
+def optional_transcript(text: str, *, max_chars: int) -> str:
+    """A validated transcript, or "" when none was given (ASR will supply one)."""
+    if not text.strip():
+        return ""
+    return validate_transcript(text, max_chars=max_chars)
 
 
 def _check_size(audio: BinaryIO, limit: int) -> None:
@@ -159,10 +180,10 @@ def render_metadata(*, session: Session, settings: Settings, dataset: Dataset) -
 
 
 def _metadata_rows(session: Session, dataset: Dataset) -> list[tuple[str, str]]:
-    """(wav, transcript) of every clip in upload order; ends the read transaction."""
+    """(wav, transcript) of every ready clip in upload order; ends the read transaction."""
     query = (
         select(Clip.wav_filename, Clip.transcript)
-        .where(Clip.dataset_id == dataset.id)
+        .where(Clip.dataset_id == dataset.id, Clip.status == ClipStatus.READY.value)
         .order_by(Clip.id)
     )
     rows = list(session.execute(query).tuples())
@@ -176,18 +197,32 @@ def get_dataset(*, session: Session, name: str) -> Dataset | None:
 
 
 def list_datasets(*, session: Session) -> list[DatasetSummary]:
-    """Every dataset with its clip count, total audio length and report counts."""
+    """Every dataset with its ready, pending and failed clip counts and its ready audio length."""
+    ready = Clip.status == ClipStatus.READY.value
     query = (
-        select(Dataset, func.count(Clip.id), func.coalesce(func.sum(Clip.duration_seconds), 0.0))
+        select(
+            Dataset,
+            func.coalesce(func.sum(case((ready, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((ready, Clip.duration_seconds), else_=0.0)), 0.0),
+            _count_status(ClipStatus.TRANSCRIBING),
+            _count_status(ClipStatus.FAILED),
+        )
         .outerjoin(Clip, Clip.dataset_id == Dataset.id)
         .group_by(Dataset.id)
         .order_by(Dataset.name)
     )
     rows = session.execute(query).tuples()
-    return [_summary(dataset, count, float(total)) for dataset, count, total in rows]
+    return [_summary(d, count, float(total), (p, f)) for d, count, total, p, f in rows]
 
 
-def _summary(dataset: Dataset, count: int, total: float) -> DatasetSummary:
+def _count_status(status: ClipStatus) -> ColumnElement[int]:
+    """How many of a dataset's clips have this status, as a column of the list query."""
+    return func.coalesce(func.sum(case((Clip.status == status.value, 1), else_=0)), 0)
+
+
+def _summary(
+    dataset: Dataset, count: int, total: float, not_ready: tuple[int, int]
+) -> DatasetSummary:
     """The list entry of one dataset."""
     stored = json.loads(dataset.report) if dataset.report else {}
     return DatasetSummary(
@@ -200,6 +235,8 @@ def _summary(dataset: Dataset, count: int, total: float) -> DatasetSummary:
         trim_silence=dataset.trim_silence,
         normalize_loudness=dataset.normalize_loudness,
         target_lufs=dataset.target_lufs,
+        pending_clips=int(not_ready[0]),
+        failed_clips=int(not_ready[1]),
     )
 
 

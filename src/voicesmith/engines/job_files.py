@@ -47,6 +47,10 @@ class Job:
     resume: bool = False
     keep_checkpoints: int = 2
     seed: int | None = None
+    # Where the speech recognition model is, to measure how intelligible the samples are.
+    asr_model: str | None = None
+    asr_threads: int = 2
+    asr_compute_type: str = "int8"
 
 
 def load_job(job_dir: Path) -> Job:

@@ -11,6 +11,7 @@ import math
 import os
 import signal
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -18,6 +19,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from voicesmith.datasets.layout import atomic_write_text
+from voicesmith.engines import intelligibility
 from voicesmith.engines.base_models import (
     ZOO_NAME_RE,
     BaseModel,
@@ -261,6 +263,7 @@ def run(job_dir: Path, stop: StopRequest) -> int:
         stop.mode = "now"  # the model is saved: a stop may cut the export short
         export_after_training(job_dir)
         stop.shield()
+        intelligibility.record(job, job_dir, trainer.config.test_sentences or [], progress)
     progress.phase("finishing")
     print(f"done: {trainer.total_steps_done} steps; the model is in {job_dir}")
     return 0
@@ -284,6 +287,18 @@ def _announce_device() -> str:
     return "cpu"
 
 
+def watch_parent() -> None:
+    """Stop, saving a checkpoint, if the supervising worker dies: no orphan trains on."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def _last_line(message: str) -> None:
     """Print message after everything else already written to stdout and stderr."""
     sys.stderr.flush()
@@ -302,6 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.argv[0] = "voicesmith-train"
     stop = StopRequest()
     stop.install()
+    watch_parent()
     try:
         return run(Path(args[0]).resolve(), stop)
     except KeyboardInterrupt:

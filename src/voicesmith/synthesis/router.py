@@ -66,6 +66,8 @@ def synthesize_base(
     body: SpeakRequest, _user: CurrentUser, settings: SettingsDep, synth: SynthDep
 ) -> Response:
     """Speak text with the configured base model."""
+    # Bad text is refused before the base model is looked up, which may mean a download.
+    synth.check(body.text)
     return speak(synth, service.base_voice(settings=settings), body)
 
 

@@ -40,6 +40,8 @@ def job_out(job: Job) -> JobOut:
         device=job.device,
         attempts=job.attempts,
         warnings=job.warnings,
+        worker_id=job.worker_id,
+        gpus=job.gpus,
     )
 
 

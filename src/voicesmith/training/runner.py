@@ -4,12 +4,14 @@ import contextlib
 import json
 import logging
 import os
+import queue
 import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,26 +39,47 @@ class WorkerContext:
     worker_id: str
     stop_event: threading.Event = field(default_factory=threading.Event)
     env: dict[str, str] = field(default_factory=dict)
+    gpus: tuple[str, ...] = ()
+    free_gpus: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
+
+    def __post_init__(self) -> None:
+        for gpu in self.gpus:
+            self.free_gpus.put(gpu)
+
+    @contextlib.contextmanager
+    def gpu_slot(self) -> Iterator[str | None]:
+        """A GPU of this worker for one job, or None when the worker names no GPUs."""
+        if not self.gpus:
+            yield None
+            return
+        # One consumer thread per GPU, so a GPU is always free when a thread asks.
+        gpu = self.free_gpus.get()
+        try:
+            yield gpu
+        finally:
+            self.free_gpus.put(gpu)
 
 
 def run_job(ctx: WorkerContext, job_id: str) -> None:
     """Run one job to a terminal status; it never stays `training` when this returns."""
     try:
-        job_dir = _claim(ctx, job_id)
-        if job_dir is None:
-            return
-        proc = _spawn(ctx, job_id, job_dir)
-        reason = _watch(ctx, job_id, proc)
-        _record_outcome(ctx, job_id, proc.returncode, reason)
+        with ctx.gpu_slot() as gpu:
+            job_dir = _claim(ctx, job_id, gpu)
+            if job_dir is None:
+                return
+            proc = _spawn(ctx, job_id, job_dir, gpu)
+            reason = _watch(ctx, job_id, proc)
+            _record_outcome(ctx, job_id, proc.returncode, reason)
     except Exception as exc:  # the job row must not be left `training`, whatever broke
         log.exception("job %s crashed in the supervisor", job_id)
         _fail(ctx, job_id, f"the worker could not run the job: {exc}")
 
 
-def _claim(ctx: WorkerContext, job_id: str) -> Path | None:
+def _claim(ctx: WorkerContext, job_id: str, gpu: str | None) -> Path | None:
     """Move a pending job to training and write its job.json; None if it is not pending."""
     with session_scope(ctx.sessions) as session:
-        job = session.get(Job, job_id)
+        # The row lock makes two workers handed the same id (a resume raced a redelivery) agree.
+        job = session.get(Job, job_id, with_for_update=True)
         if job is None or job.status != JobStatus.PENDING:
             log.info("skipping job %s: no longer pending", job_id)
             return None
@@ -65,11 +88,12 @@ def _claim(ctx: WorkerContext, job_id: str) -> Path | None:
         spec = service.job_spec(settings=ctx.settings, job=job)
         atomic_write_text(job_dir / "job.json", json.dumps(spec, indent=2))
         service.started_now(job, ctx.worker_id)
+        job.gpus = gpu
         session.commit()
         return job_dir
 
 
-def _spawn(ctx: WorkerContext, job_id: str, job_dir: Path) -> subprocess.Popen:
+def _spawn(ctx: WorkerContext, job_id: str, job_dir: Path, gpu: str | None) -> subprocess.Popen:
     """Start the training process in its own process group, logging to train.log."""
     log_file = (job_dir / service.LOG_FILE).open("ab")
     log_file.write(
@@ -77,6 +101,8 @@ def _spawn(ctx: WorkerContext, job_id: str, job_dir: Path) -> subprocess.Popen:
     )
     log_file.flush()
     env = {**os.environ, **ctx.env, "PYTHONUNBUFFERED": "1"}
+    if gpu is not None:
+        env["CUDA_VISIBLE_DEVICES"] = gpu
     command = [sys.executable, "-m", "voicesmith.engines.train", str(job_dir)]
     with log_file:
         proc = subprocess.Popen(
@@ -97,10 +123,7 @@ def _watch(ctx: WorkerContext, job_id: str, proc: subprocess.Popen) -> str | Non
     """Copy progress into the row until the process ends; returns why we stopped it, if we did."""
     reason = None
     while proc.poll() is None:
-        if ctx.stop_event.wait(POLL_SECONDS):
-            reason = "worker"
-        elif _sync_progress(ctx, job_id):
-            reason = "cancelled"
+        reason = "worker" if ctx.stop_event.wait(POLL_SECONDS) else _sync_progress(ctx, job_id)
         if reason:
             stop_process_group(proc, ctx.settings.cancel_grace_seconds)
     stop_process_group(proc, 0)
@@ -108,8 +131,8 @@ def _watch(ctx: WorkerContext, job_id: str, proc: subprocess.Popen) -> str | Non
     return reason
 
 
-def _sync_progress(ctx: WorkerContext, job_id: str) -> bool:
-    """Store the latest progress; returns whether a cancel was requested."""
+def _sync_progress(ctx: WorkerContext, job_id: str) -> str | None:
+    """Store the latest progress; returns "cancelled" or "taken" when the job must stop."""
     with session_scope(ctx.sessions) as session:
         job = session.get(Job, job_id)
         progress = service.read_progress(job)
@@ -117,7 +140,9 @@ def _sync_progress(ctx: WorkerContext, job_id: str) -> bool:
             job.progress = progress
             job.device = progress.get("device", job.device)
         session.commit()
-        return job.cancel_requested
+        if job.status != JobStatus.TRAINING or job.worker_id != ctx.worker_id:
+            return "taken"  # declared lost while this worker was cut off; someone else owns it
+        return "cancelled" if job.cancel_requested else None
 
 
 def stop_process_group(proc: subprocess.Popen, grace: float) -> None:
@@ -139,7 +164,9 @@ def _signal_group(pgid: int, sig: signal.Signals) -> None:
 def _record_outcome(ctx: WorkerContext, job_id: str, code: int | None, reason: str | None) -> None:
     """Turn the exit code and stop reason into the job's terminal status."""
     with session_scope(ctx.sessions) as session:
-        job = session.get(Job, job_id)
+        job = session.get(Job, job_id, with_for_update=True)
+        if reason == "taken" or job.status != JobStatus.TRAINING:
+            return
         if reason == "cancelled":
             service.finish(job, JobStatus.CANCELLED, error=None)
         elif reason == "worker":
@@ -185,7 +212,7 @@ def recover_orphans(ctx: WorkerContext) -> list[str]:
             owner_host, _, owner_pid = (job.worker_id or ":").rpartition(":")
             if owner_host != host or _is_live_worker(owner_pid):
                 continue
-            _kill_if_training(job.pid)
+            kill_if_training(job.pid)
             service.finish(job, JobStatus.FAILED, error=WORKER_STOPPED)
             recovered.append(job.id)
         session.commit()
@@ -199,7 +226,7 @@ def _is_live_worker(pid_text: str) -> bool:
     return "voicesmith" in _cmdline(int(pid_text))
 
 
-def _kill_if_training(pid: int | None) -> None:
+def kill_if_training(pid: int | None) -> None:
     """Kill an orphaned training process group, if that pid is still one of ours."""
     if pid and "voicesmith.engines.train" in _cmdline(pid):
         _signal_group(pid, signal.SIGKILL)

@@ -45,6 +45,8 @@ class JobOut(BaseModel):
     device: str | None
     attempts: int
     warnings: list[str] | None
+    worker_id: str | None = None
+    gpus: str | None = None
 
 
 class JobList(BaseModel):

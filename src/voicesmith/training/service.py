@@ -12,12 +12,13 @@ from sqlalchemy.orm import Session
 
 from voicesmith.config import Settings
 from voicesmith.datasets import layout
-from voicesmith.datasets.models import Clip, Dataset
+from voicesmith.datasets.models import Clip, ClipStatus, Dataset
 from voicesmith.datasets.service import get_dataset, validate_dataset_name
 from voicesmith.db import utcnow
 from voicesmith.errors import BadInput, Conflict, NotFound
 from voicesmith.training import bases, snapshot
 from voicesmith.training.models import ACTIVE, RESUMABLE, Job, JobStatus
+from voicesmith.transcripts.warnings import asr_spec, transcript_warnings
 
 LOG_FILE = "train.log"
 MAX_LISTED = 10
@@ -26,19 +27,32 @@ MAX_LISTED = 10
 def submit(*, session: Session, settings: Settings, request: dict[str, Any]) -> Job:
     """Validate a start request, create its pending job row and freeze the dataset for it."""
     name = validate_dataset_name(request["dataset_name"])
+    _check_ranges(settings, request)
     # Under the dataset lock, so the snapshot is exactly the clips that were validated.
     with layout.dataset_lock(settings.data_dir / "locks", name):
         clips = _trainable_clips(session=session, settings=settings, name=name)
-        _check_ranges(settings, request)
         spec = request.get("base_model") or settings.default_base_model
         base = bases.resolve(session=session, settings=settings, spec=spec)
         bases.check_transcripts(base, {c.wav_filename: c.transcript for c in clips})
         _check_disk(settings)
         rows = [snapshot.ClipRow(c.id, c.wav_filename, c.transcript, c.content_hash) for c in clips]
         params = {**request, "base_model": spec}
-        job = _insert_job(session=session, settings=settings, dataset=name, params=params)
+        warnings = transcript_warnings(session=session, settings=settings, name=name, clips=clips)
+        job = _insert_job(
+            session=session, settings=settings, dataset=name, params=params, warnings=warnings
+        )
         _freeze(session, settings, job, rows)
+    _log_warnings(job)
     return job
+
+
+def _log_warnings(job: Job) -> None:
+    """Start the job's log with its warnings, so they are read beside the training output."""
+    if not job.warnings:
+        return
+    with log_path(job).open("a", encoding="utf-8") as log:
+        for warning in job.warnings:
+            log.write(f"WARNING: {warning}\n")
 
 
 def _freeze(session: Session, settings: Settings, job: Job, rows: list[snapshot.ClipRow]) -> None:
@@ -69,10 +83,9 @@ def _trainable_clips(*, session: Session, settings: Settings, name: str) -> list
 
 
 def _clips(session: Session, dataset: Dataset) -> list[Clip]:
-    """The dataset's clips in upload order."""
-    return list(
-        session.scalars(select(Clip).where(Clip.dataset_id == dataset.id).order_by(Clip.id))
-    )
+    """The dataset's clips with a ready transcript, in upload order."""
+    query = select(Clip).where(Clip.dataset_id == dataset.id, Clip.status == ClipStatus.READY.value)
+    return list(session.scalars(query.order_by(Clip.id)))
 
 
 def _check_files(settings: Settings, name: str, clips: list[Clip]) -> None:
@@ -119,7 +132,14 @@ def _check_disk(settings: Settings) -> None:
         )
 
 
-def _insert_job(*, session: Session, settings: Settings, dataset: str, params: dict) -> Job:
+def _insert_job(
+    *,
+    session: Session,
+    settings: Settings,
+    dataset: str,
+    params: dict,
+    warnings: list[str] | None = None,
+) -> Job:
     """Insert the job under <dataset>_<YYYYmmddHHMMSS>, adding a suffix on a collision."""
     stem = f"{dataset}_{utcnow():%Y%m%d%H%M%S}"
     for n in range(1, 1000):
@@ -131,6 +151,7 @@ def _insert_job(*, session: Session, settings: Settings, dataset: str, params: d
             dataset_name=dataset,
             params=params,
             output_dir=str((settings.runs_dir / job_id).resolve()),
+            warnings=warnings or None,
         )
         session.add(job)
         try:
@@ -239,6 +260,7 @@ def job_spec(*, settings: Settings, job: Job) -> dict[str, Any]:
         "resume": bool(params.get("resume")),
         "keep_checkpoints": 2,
         "seed": None,
+        **asr_spec(settings),
     }
 
 

@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 from huey.api import Huey
 
-from voicesmith.training import runner
+from voicesmith.training import liveness, runner
 
 TRAIN_TASK = "voicesmith.train"
 
@@ -24,11 +24,24 @@ def register(
     return train
 
 
-def start_worker_context(*, settings, sessions, env=None) -> runner.WorkerContext:
+def start_worker_context(*, settings, sessions, env=None, gpus=()) -> runner.WorkerContext:
     """A worker context for this process, after failing jobs orphaned by a dead worker."""
     ctx = runner.WorkerContext(
-        settings=settings, sessions=sessions, worker_id=runner.worker_identity(), env=env or {}
+        settings=settings,
+        sessions=sessions,
+        worker_id=runner.worker_identity(),
+        env=env or {},
+        gpus=tuple(gpus),
     )
     for job_id in runner.recover_orphans(ctx):
         runner.log.warning("job %s was left training by a stopped worker; marked failed", job_id)
+    heartbeat = liveness.Heartbeat(
+        sessions=sessions,
+        settings=settings,
+        stop_event=ctx.stop_event,
+        worker_id=ctx.worker_id,
+        gpus=",".join(ctx.gpus) or None,
+    )
+    heartbeat.tick()  # registered before the first job arrives
+    heartbeat.start()
     return ctx

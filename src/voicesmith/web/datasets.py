@@ -10,6 +10,7 @@ from voicesmith.datasets import bulk, editing, service, staging
 from voicesmith.datasets.schemas import BatchResponse, ClipOut, RejectedFile, UploadResponse
 from voicesmith.deps import SessionDep, SettingsDep
 from voicesmith.errors import BadInput
+from voicesmith.transcripts import service as transcripts
 from voicesmith.web.render import fragment, html
 from voicesmith.web.session import ActionAdmin
 
@@ -21,6 +22,7 @@ BATCH_PATH = "/admin/training/upload-batch"
 @router.post("/training/upload")
 def upload(
     audio: UploadFile,
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     _admin: ActionAdmin,
@@ -36,16 +38,19 @@ def upload(
         audio=audio.file,
         filename=audio.filename or "upload",
     )
+    request.app.state.enqueue_asr.transcribe([stored.clip_id])  # transcribe or check it
     return UploadResponse(
         dataset=stored.dataset,
         wav_filename=stored.wav_filename,
         metadata_path=str(stored.metadata_path),
         duration_seconds=round(stored.duration_seconds, 3),
+        clip_status=stored.status,
     )
 
 
 @router.post("/training/upload-batch")
 def upload_batch(
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     _admin: ActionAdmin,
@@ -65,11 +70,13 @@ def upload_batch(
             files=files,
             metadata=metadata.file.read() if metadata else None,
         )
+    request.app.state.enqueue_asr.transcribe(result.clip_ids)  # transcribe or check them
     return BatchResponse(
         dataset=result.dataset,
         stored=result.stored,
         audio_count=result.audio_count,
         rejected=[RejectedFile(file=r.file, detail=r.detail) for r in result.rejected],
+        pending=result.pending,
     )
 
 
@@ -103,6 +110,21 @@ def patch_clip(
     row = editing.set_transcript(
         session=session, settings=settings, name=name, clip=clip, transcript=transcript
     )
+    context = {"name": name, "clip": ClipOut.of(row), "saved": True}
+    return html(fragment(request, "_clip_row.html", context))
+
+
+@router.post("/datasets/{name}/clips/{clip}/accept-asr")
+def accept_asr(
+    request: Request,
+    name: str,
+    clip: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    _admin: ActionAdmin,
+) -> Response:
+    """Take what ASR heard as the transcript and answer with the clip's new row."""
+    row = transcripts.accept_asr(session=session, settings=settings, name=name, clip=clip)
     context = {"name": name, "clip": ClipOut.of(row), "saved": True}
     return html(fragment(request, "_clip_row.html", context))
 

@@ -142,6 +142,17 @@ def users_tab(request: Request, session: SessionDep, admin: PageAdmin) -> Respon
     return page(request, "users.html", {"tab": "users", "users": users}, user=admin)
 
 
+@router.get("/admin/datasets/{name}/review")
+def review_page(request: Request, name: str, session: SessionDep, admin: PageAdmin) -> Response:
+    """The clips to look at: both transcripts side by side, a player, accept, edit or delete."""
+    try:
+        clips = editing.flagged_clips(session=session, name=name)
+    except NotFound as exc:
+        return _not_found(request, admin, exc)
+    context = {"tab": "training", "name": name, "clips": [ClipOut.of(c) for c in clips]}
+    return page(request, "review.html", context, user=admin)
+
+
 @router.get("/admin/datasets/{name}")
 def dataset_page(
     request: Request,

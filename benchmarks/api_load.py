@@ -1,0 +1,181 @@
+"""API latency under load while a tiny job trains (SQLite, then PostgreSQL), and how two
+workers compare with one on four queued tiny jobs.
+
+(a) 50 concurrent clients loop over the job and dataset list and detail endpoints for 30 s
+while a `scratch:tiny` job trains in the server's embedded worker; p50, p99 and requests
+per second, first on SQLite with the SQLite queue, then on PostgreSQL with Redis.
+(b) `serve --no-worker` plus 1, then 2, `voicesmith worker` processes on PostgreSQL and Redis
+drain four queued one-epoch `scratch:tiny` jobs; the wall times and their ratio.
+Private PostgreSQL and Redis servers are started on free ports (tests/scale/services.py).
+Run: .venv/bin/python benchmarks/api_load.py [--seconds 30] [--clients 50] [--skip-workers]
+"""
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.conftest import SENTENCES, login, start_server, stop_server, upload_clips  # noqa: E402
+from tests.factories import speak  # noqa: E402
+from tests.scale.services import Postgres, Redis, ensure_packages  # noqa: E402
+from tests.scale.test_cluster import start_worker  # noqa: E402
+
+PASSWORD = "benchmark-password"
+TRAINING = "/api/v1/admin/training"
+TERMINAL = {"completed", "failed", "cancelled"}
+
+
+def main() -> None:
+    """Start the servers, run both measurements and print them."""
+    args = _parse()
+    problem = ensure_packages()
+    if problem:
+        sys.exit(problem)
+    work = Path(tempfile.mkdtemp(prefix="vs-load-"))
+    clips = [(speak(t, work / f"c{n:02d}.wav"), t) for n, t in enumerate(SENTENCES[:10])]
+    pg, redis = Postgres().start(), Redis().start()
+    try:
+        for name, env in (("sqlite", {}), ("postgres", _shared(pg, redis, "load"))):
+            result = _load(work / name, env, clips, args)
+            _print_load(name, result, args)
+        if not args.skip_workers:
+            walls = {n: _drain(work, pg, redis, clips, n) for n in (1, 2)}
+            _print_workers(walls)
+    finally:
+        pg.stop()
+        redis.stop()
+
+
+def _parse() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--skip-workers", action="store_true")
+    return parser.parse_args()
+
+
+def _shared(pg: Postgres, redis: Redis, db: str, redis_db: int = 0) -> dict[str, str]:
+    """Environment for processes sharing a fresh PostgreSQL database and a Redis database."""
+    return {
+        "VOICESMITH_DATABASE_URL": pg.create_database(db),
+        "VOICESMITH_QUEUE_URL": redis.url(redis_db),
+    }
+
+
+def _base_env(extra: dict[str, str]) -> dict[str, str]:
+    return {**os.environ, "VOICESMITH_ADMIN_PASSWORD": PASSWORD, **extra}
+
+
+def _load(data_dir: Path, env: dict[str, str], clips, args) -> list[float]:
+    """Latencies of every request made while a tiny job trains."""
+    proc, base = start_server(data_dir, _base_env(env))
+    try:
+        client = httpx.Client(base_url=base, timeout=120)
+        headers = login(client, "admin", PASSWORD)
+        upload_clips(client, headers, clips, "lj")
+        job_id = _start(client, headers, epochs=200)
+        _wait(client, headers, job_id, lambda j: (j["progress"] or {}).get("step", 0) >= 1)
+        latencies = asyncio.run(_hammer(base, headers, job_id, args.clients, args.seconds))
+        client.post(f"{TRAINING}/jobs/{job_id}/cancel", headers=headers)
+        return latencies
+    except httpx.HTTPStatusError:
+        print(stop_server(proc)[-3000:], file=sys.stderr)
+        raise
+    finally:
+        if proc.poll() is None:
+            stop_server(proc)
+
+
+async def _hammer(base: str, headers, job_id: str, clients: int, seconds: float) -> list[float]:
+    """`clients` loops over four read endpoints until `seconds` have passed."""
+    paths = [f"{TRAINING}/jobs", f"{TRAINING}/jobs/{job_id}", f"{TRAINING}/datasets"]
+    paths.append(f"{TRAINING}/datasets/lj")
+    limits = httpx.Limits(max_connections=clients)
+    deadline = time.monotonic() + seconds
+    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60, limits=limits) as c:
+        runs = [_client_loop(c, paths[n % 4 :] + paths[: n % 4], deadline) for n in range(clients)]
+        results = await asyncio.gather(*runs)
+    return [latency for run in results for latency in run]
+
+
+async def _client_loop(client: httpx.AsyncClient, paths: list[str], deadline: float) -> list[float]:
+    """One client: request the paths in turn, timing each, until the deadline."""
+    latencies, n = [], 0
+    while time.monotonic() < deadline:
+        started = time.perf_counter()
+        response = await client.get(paths[n % len(paths)])
+        response.raise_for_status()
+        latencies.append(time.perf_counter() - started)
+        n += 1
+    return latencies
+
+
+def _start(client: httpx.Client, headers, *, epochs: int) -> str:
+    body = {"dataset_name": "lj", "base_model": "scratch:tiny", "epochs": epochs, "batch_size": 4}
+    response = client.post(f"{TRAINING}/start", json=body, headers=headers)
+    response.raise_for_status()
+    return response.json()["job_id"]
+
+
+def _wait(client: httpx.Client, headers, job_id: str, until, timeout: float = 900) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = client.get(f"{TRAINING}/jobs/{job_id}", headers=headers).json()
+        if until(job) or job["status"] in TERMINAL:
+            return job
+        time.sleep(0.5)
+    raise TimeoutError(job_id)
+
+
+def _drain(work: Path, pg: Postgres, redis: Redis, clips, workers: int) -> float:
+    """Seconds for `workers` workers to finish four queued one-epoch tiny jobs."""
+    env = _base_env(_shared(pg, redis, f"drain{workers}", redis_db=workers))
+    data_dir = work / f"drain{workers}"
+    api, base = start_server(data_dir, env, "--no-worker")
+    procs = [start_worker(data_dir, env) for _ in range(workers)]
+    try:
+        client = httpx.Client(base_url=base, timeout=120)
+        headers = login(client, "admin", PASSWORD)
+        upload_clips(client, headers, clips, "lj")
+        time.sleep(3)  # the workers are up and polling before the clock starts
+        started = time.monotonic()
+        jobs = [_start(client, headers, epochs=1) for _ in range(4)]
+        ends = [_wait(client, headers, j, lambda job: False) for j in jobs]
+        assert all(j["status"] == "completed" for j in ends), [j["error"] for j in ends]
+        return time.monotonic() - started
+    finally:
+        for proc in procs:
+            stop_server(proc)
+        stop_server(api)
+
+
+def _print_load(name: str, latencies: list[float], args) -> None:
+    ms = sorted(x * 1000 for x in latencies)
+    p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
+    print(
+        f"{name:9s} {args.clients} clients x {args.seconds:.0f} s while training: "
+        f"{len(ms)} requests, p50 {statistics.median(ms):.1f} ms, p99 {p99:.1f} ms, "
+        f"{len(ms) / args.seconds:.0f} req/s",
+        flush=True,
+    )
+
+
+def _print_workers(walls: dict[int, float]) -> None:
+    print(
+        f"4 queued tiny jobs: 1 worker {walls[1]:.1f} s, 2 workers {walls[2]:.1f} s, "
+        f"ratio {walls[2] / walls[1]:.2f} (on {os.cpu_count()} CPU cores)",
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""How intelligible a job's samples are: ASR hears each test sentence, CER against its text."""
+
+import re
+import statistics
+from collections import defaultdict
+from pathlib import Path
+
+from voicesmith.engines.job_files import Job, Progress
+from voicesmith.transcripts import asr
+from voicesmith.transcripts.text import cer
+
+SAMPLE_NAME = re.compile(r"step_(\d+)_(\d+)\.wav")
+# Older evaluations matter less, and each costs a recognition per sentence.
+MAX_STEPS = 10
+
+
+def measure(job: Job, samples_dir: Path, sentences: list[str]) -> dict[int, float]:
+    """Mean CER of each evaluation's samples, by step; empty without samples or a model."""
+    by_step = _samples(samples_dir, len(sentences))
+    if not by_step or not job.asr_model:
+        return {}
+    model = asr.open_model(job.asr_model, job.asr_threads, job.asr_compute_type)
+    steps = sorted(by_step)[-MAX_STEPS:]
+    return {step: _step_cer(model, by_step[step], sentences) for step in steps}
+
+
+def _samples(samples_dir: Path, count: int) -> dict[int, dict[int, Path]]:
+    """samples/step_<step>_<n>.wav grouped by step, then by sentence number."""
+    found: dict[int, dict[int, Path]] = defaultdict(dict)
+    for path in samples_dir.glob("step_*_*.wav"):
+        match = SAMPLE_NAME.fullmatch(path.name)
+        if match and int(match.group(2)) < count:
+            found[int(match.group(1))][int(match.group(2))] = path
+    return dict(found)
+
+
+def _step_cer(model: object, samples: dict[int, Path], sentences: list[str]) -> float:
+    """The mean CER of one evaluation's samples against the sentences they speak."""
+    rates = [
+        cer(sentences[n], asr.recognise_with(model, path).text)  # type: ignore[arg-type]
+        for n, path in sorted(samples.items())
+    ]
+    return round(statistics.fmean(rates), 4)
+
+
+def record(job: Job, job_dir: Path, sentences: list, progress: Progress) -> None:
+    """Put the samples' CER into progress.json; a failure here never fails the job."""
+    texts = [s if isinstance(s, str) else s[0] for s in sentences]
+    try:
+        by_step = measure(job, job_dir / "samples", texts)
+    except Exception as exc:  # the model is trained and saved; this number is a bonus
+        print(f"WARNING: could not measure intelligibility: {type(exc).__name__}: {exc}")
+        return
+    if not by_step:
+        return
+    latest = max(by_step)
+    progress.state["intelligibility_cer"] = by_step[latest]
+    progress.state["intelligibility_by_step"] = {str(step): v for step, v in by_step.items()}
+    progress.write()
+    print(f"intelligibility: ASR character error rate {by_step[latest]:.3f} at step {latest}")

@@ -1,0 +1,170 @@
+"""The bad-input corpus: one row per kind of hostile request, with what the answer must say."""
+
+# One request per line reads as a table; wrapping each would hide it.
+# ruff: noqa: E501
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from tests.hardening.kit import Kit, as_zip, bomb_zip, lying_zip, many_entries_zip, symlink_zip
+
+API = "/api/v1/admin/training"
+SQL = "x' OR '1'='1' --"
+DROP = "base'; DROP TABLE clips; --"
+TRAVERSAL = quote("../../etc/passwd", safe="")
+NUL = quote("base\x00.wav", safe="")
+
+
+KINDS = {
+    "audio": "Truncated, garbage, silent and zero-length audio; non-audio named .wav/.mp3/.flac",
+    "archive": "Zip-slip (../, absolute, backslash), symlinks, a 210 MB bomb, lying sizes, 10,000 entries",
+    "metadata": "Metadata that is not UTF-8 (with a BOM and mixed CRLF), UTF-16, bad columns, repeats",
+    "transcript": "Control characters, NUL, escape codes, bidi overrides, HTML/SSML markup, pipes, CRLF",
+    "json": "Wrong JSON types, huge numbers, NaN/inf, negative epochs, absurd batch sizes and limits",
+    "identifier": "SQL- and path-injection in dataset names, job ids, clip names, aliases and usernames",
+    "size": "Oversized bodies, declared lengths, form fields, field counts and headers",
+    "auth": "Missing, oversized and under-privileged credentials; unknown routes",
+}
+
+
+@dataclass(frozen=True)
+class Bad:
+    """A hostile request, the statuses it may get, and a phrase its detail must contain."""
+
+    id: str
+    kind: str
+    method: str
+    path: str
+    build: Callable[[Kit], dict] = lambda kit: {}
+    expect: tuple[int, ...] = (422,)
+    needle: str = ""
+    auth: str = "admin"
+
+
+def _json(body: object) -> Callable[[Kit], dict]:
+    return lambda kit: {"json": body}
+
+
+def _raw(body: bytes, ctype: str = "application/json") -> Callable[[Kit], dict]:
+    return lambda kit: {"content": body, "headers": {"Content-Type": ctype}}
+
+
+# fmt: off
+START = f"{API}/start"
+UPLOAD = f"{API}/upload"
+BATCH = f"{API}/upload-batch"
+CLIP = f"{API}/datasets/base/clips"
+AUDIO_CASES = [
+    Bad("garbage-audio", "audio", "POST", UPLOAD, lambda k: k.upload(bytes(range(256)) * 64), needle="decode"),
+    Bad("truncated-mp3", "audio", "POST", UPLOAD, lambda k: k.upload(k.mp3[:300], filename="t.mp3"), needle="decode"),
+    Bad("truncated-wav-header-only", "audio", "POST", UPLOAD, lambda k: k.upload(k.wav[:44]), needle="audio"),
+    Bad("text-named-mp3", "audio", "POST", UPLOAD, lambda k: k.upload(b"meeting notes\n" * 99, filename="n.mp3"), needle="audio"),
+    Bad("zip-named-wav", "audio", "POST", UPLOAD, lambda k: k.upload(as_zip({"a.txt": b"hi"}), filename="z.wav"), needle="audio"),
+    Bad("pdf-named-flac", "audio", "POST", UPLOAD, lambda k: k.upload(b"%PDF-1.4\n%\xe2\xe3\n" * 50, filename="p.flac"), needle="audio"),
+    Bad("zero-length-part", "audio", "POST", UPLOAD, lambda k: k.upload(b""), needle="empty"),
+    Bad("too-short-clip", "audio", "POST", UPLOAD, lambda k: k.upload(k.short), needle="at least"),
+    Bad("silence-only", "audio", "POST", UPLOAD, lambda k: k.upload(k.silent), needle="silent"),
+    Bad("no-audio-part", "audio", "POST", UPLOAD, lambda k: {"data": {"dataset_name": "base"}}, needle="audio"),
+    Bad("audio-as-text-field", "audio", "POST", UPLOAD, lambda k: {"data": {"audio": "AAAA", "dataset_name": "base"}}, needle="audio"),
+]
+ARCHIVE_CASES = [
+    Bad("zip-slip-dotdot", "archive", "POST", BATCH, lambda k: k.archive(as_zip({"../../evil.wav": k.wav})), needle="outside"),
+    Bad("zip-slip-absolute", "archive", "POST", BATCH, lambda k: k.archive(as_zip({"/tmp/evil.wav": k.wav})), needle="outside"),
+    Bad("zip-slip-backslash", "archive", "POST", BATCH, lambda k: k.archive(as_zip({"..\\..\\evil.wav": k.wav})), needle="outside"),
+    Bad("zip-symlink", "archive", "POST", BATCH, lambda k: k.archive(symlink_zip(k.wav)), needle="symbolic link"),
+    Bad("zip-bomb", "archive", "POST", BATCH, lambda k: k.archive(bomb_zip()), needle="too large"),
+    Bad("zip-lying-sizes", "archive", "POST", BATCH, lambda k: k.archive(lying_zip()), needle="zip"),
+    Bad("zip-10000-entries", "archive", "POST", BATCH, lambda k: k.archive(many_entries_zip()), needle="limit is"),
+    Bad("zip-duplicate-names", "archive", "POST", BATCH, lambda k: k.archive(as_zip({"a/x.wav": k.wav, "b/x.wav": k.wav})), needle="two files"),
+    Bad("zip-not-a-zip", "archive", "POST", BATCH, lambda k: k.archive(k.wav), needle="not a valid zip"),
+    Bad("zip-without-audio", "archive", "POST", BATCH, lambda k: k.archive(as_zip({"metadata.csv": b"a.wav|Hi.\n"})), needle="no audio"),
+    Bad("archive-and-parts", "archive", "POST", BATCH, lambda k: {**k.archive(as_zip({"a.wav": k.wav})), "files": [("archive", ("a.zip", b"PK")), ("audio", ("a.wav", k.wav))]}, needle="either"),
+    Bad("batch-with-nothing", "archive", "POST", BATCH, lambda k: {"data": {"dataset_name": "fresh"}}, needle="either"),
+]
+METADATA_CASES = [
+    Bad("metadata-latin1-bom-crlf", "metadata", "POST", BATCH, lambda k: k.parts(b"\xef\xbb\xbfa.wav|caf\xe9 cr\xe8me\r\nb.mp3|na\xefve\nc|x\r\n"), needle="not UTF-8"),
+    Bad("metadata-utf16", "metadata", "POST", BATCH, lambda k: k.parts("a.wav|Hello.\r\n".encode("utf-16")), needle="UTF-8"),
+    Bad("metadata-four-columns", "metadata", "POST", BATCH, lambda k: k.parts(b"a.wav|x|y|z\n"), needle="columns"),
+    Bad("metadata-same-file-twice", "metadata", "POST", BATCH, lambda k: k.parts(b"a.wav|One.\r\na.wav|Two.\n"), needle="twice"),
+    Bad("metadata-blank-name", "metadata", "POST", BATCH, lambda k: k.parts(b"|Nobody.\n"), needle="names no file"),
+    Bad("metadata-only-blank-lines", "metadata", "POST", BATCH, lambda k: k.parts(b"\r\n \n\r\n"), needle="empty"),
+]
+TRANSCRIPT_CASES = [
+    Bad("transcript-nul", "transcript", "POST", UPLOAD, lambda k: k.upload(k.wav, transcript="nul\x00byte"), needle="control character"),
+    Bad("transcript-escape-seq", "transcript", "POST", UPLOAD, lambda k: k.upload(k.wav, transcript="red \x1b[31m text"), needle="control character"),
+    Bad("transcript-bidi-override", "transcript", "POST", UPLOAD, lambda k: k.upload(k.wav, transcript="abc \u202egnp.exe"), needle="control character"),
+    Bad("transcript-script-tag", "transcript", "POST", UPLOAD, lambda k: k.upload(k.wav, transcript="<script>alert(1)</script>Hi"), needle="markup"),
+    Bad("transcript-ssml", "transcript", "POST", UPLOAD, lambda k: k.upload(k.wav, transcript='Wait <break time="3s"/> now'), needle="markup"),
+    Bad("transcript-pipe", "transcript", "POST", UPLOAD, lambda k: k.upload(k.wav, transcript="a|b"), needle="'|'"),
+    Bad("transcript-crlf", "transcript", "POST", UPLOAD, lambda k: k.upload(k.wav, transcript="one\r\ntwo"), needle="single line"),
+    Bad("transcript-too-long", "transcript", "POST", UPLOAD, lambda k: k.upload(k.wav, transcript="word " * 200), needle="limit is"),
+    Bad("patch-transcript-markup", "transcript", "PATCH", f"{CLIP}/seed.wav", _json({"transcript": "<img src=x onerror=alert(1)>"}), needle="markup"),
+    Bad("patch-transcript-wrong-type", "transcript", "PATCH", f"{CLIP}/seed.wav", _json({"transcript": ["a"]}), needle="transcript"),
+]
+JSON_CASES = [
+    Bad("epochs-string", "json", "POST", START, _json({"dataset_name": "base", "epochs": "ten"}), needle="epochs"),
+    Bad("epochs-negative", "json", "POST", START, _json({"dataset_name": "base", "epochs": -5}), needle="epochs"),
+    Bad("epochs-huge", "json", "POST", START, _json({"dataset_name": "base", "epochs": 10**40}), needle="epochs"),
+    Bad("batch-size-zero", "json", "POST", START, _json({"dataset_name": "base", "batch_size": 0}), needle="batch_size"),
+    Bad("batch-size-absurd", "json", "POST", START, _json({"dataset_name": "base", "batch_size": 10**9}), needle="batch_size"),
+    Bad("learning-rate-nan", "json", "POST", START, _raw(b'{"dataset_name": "base", "learning_rate": NaN}'), needle="learning_rate"),
+    Bad("learning-rate-overflow", "json", "POST", START, _raw(b'{"dataset_name": "base", "learning_rate": 1e999}'), needle="learning_rate"),
+    Bad("too-many-test-sentences", "json", "POST", START, _json({"dataset_name": "base", "test_sentences": ["a"] * 11}), needle="test_sentences"),
+    Bad("body-is-array", "json", "POST", START, _json([{"dataset_name": "base"}]), needle="object"),
+    Bad("malformed-json", "json", "POST", START, _raw(b'{"dataset_name": "base",'), needle="JSON"),
+    Bad("dataset-too-small-to-train", "json", "POST", START, _json({"dataset_name": "base"}), needle="clips"),
+    Bad("offset-huge", "json", "GET", f"{API}/datasets/base?offset={10**30}", needle="offset"),
+    Bad("limit-absurd", "json", "GET", f"{API}/datasets/base?limit=100000", needle="limit"),
+    Bad("log-tail-negative", "json", "GET", f"{API}/jobs/x/log?tail=-1", needle="tail"),
+    Bad("cleanup-lufs-absurd", "json", "PUT", f"{API}/datasets/base/cleanup", _json({"trim_silence": True, "normalize_loudness": True, "target_lufs": 1e300}), needle="target_lufs"),
+    Bad("speak-speed-zero", "json", "POST", "/api/v1/synthesize", _json({"text": "Hi.", "speed": 0}), needle="speed"),
+    Bad("speak-format-exe", "json", "POST", "/api/v1/synthesize", _json({"text": "Hi.", "format": "exe"}), needle="format"),
+    Bad("speak-text-too-long", "json", "POST", "/api/v1/synthesize", _json({"text": "word " * 2000}), needle="limit"),
+    Bad("speak-job-id-number", "json", "POST", "/api/v1/synthesize-trained", _json({"text": "Hi.", "job_id": 7}), needle="job_id"),
+    Bad("user-role-root", "json", "POST", "/api/v1/admin/users", _json({"username": "bob", "password": "long-enough-pw", "role": "root"}), needle="role"),
+    Bad("login-username-list", "json", "POST", "/api/v1/auth/login", _json({"username": ["admin"], "password": "x"}), needle="username", auth="none"),
+]
+IDENTIFIER_CASES = [
+    Bad("dataset-name-sql-upload", "identifier", "POST", UPLOAD, lambda k: k.upload(k.wav, dataset_name=DROP), needle="letters, digits"),
+    Bad("dataset-name-path-batch", "identifier", "POST", BATCH, lambda k: k.archive(as_zip({"a.wav": k.wav}), dataset="../../var"), needle="letters, digits"),
+    Bad("dataset-name-sql-detail", "identifier", "GET", f"{API}/datasets/{quote(SQL)}", expect=(404,), needle="does not exist"),
+    Bad("dataset-name-sql-delete", "identifier", "DELETE", f"{API}/datasets/{quote(DROP)}", expect=(404, 422), needle="dataset"),
+    Bad("dataset-name-traversal-export", "identifier", "GET", f"{API}/datasets/{TRAVERSAL}/export", expect=(404, 422), needle=""),
+    Bad("dataset-name-4kb-accept-asr", "identifier", "POST", f"{API}/datasets/{'0' * 28 + chr(0x80) * 2000}/clips/x.wav/accept-asr", needle="letters, digits"),
+    Bad("dataset-name-dotdot-export", "identifier", "GET", f"{API}/datasets/../export", expect=(404, 422), needle=""),
+    Bad("dataset-name-sql-cleanup", "identifier", "PUT", f"{API}/datasets/{quote(SQL)}/cleanup", _json({"trim_silence": False, "normalize_loudness": False, "target_lufs": -23}), expect=(404, 422), needle="dataset"),
+    Bad("clip-name-traversal-audio", "identifier", "GET", f"{CLIP}/{TRAVERSAL}/audio", expect=(404,), needle=""),
+    Bad("clip-name-sql-patch", "identifier", "PATCH", f"{CLIP}/{quote(SQL)}", _json({"transcript": "Hi."}), expect=(404,), needle="not in dataset"),
+    Bad("clip-name-nul-delete", "identifier", "DELETE", f"{CLIP}/{NUL}", expect=(404,), needle="not in dataset"),
+    Bad("job-id-sql-get", "identifier", "GET", f"{API}/jobs/{quote(SQL)}", expect=(404,), needle="does not exist"),
+    Bad("job-id-sql-cancel", "identifier", "POST", f"{API}/jobs/{quote(DROP)}/cancel", expect=(404,), needle="does not exist"),
+    Bad("job-id-traversal-delete", "identifier", "DELETE", f"{API}/jobs/{TRAVERSAL}", expect=(404,), needle=""),
+    Bad("job-id-sql-resume", "identifier", "POST", f"{API}/jobs/{quote(SQL)}/resume", expect=(404,), needle="does not exist"),
+    Bad("job-id-sql-events", "identifier", "GET", f"{API}/jobs/{quote(SQL)}/events", expect=(404,), needle="does not exist"),
+    Bad("job-id-sql-synthesize", "identifier", "POST", "/api/v1/synthesize-trained", _json({"text": "Hi.", "job_id": DROP}), expect=(404,), needle="does not exist"),
+    Bad("job-id-traversal-openai", "identifier", "POST", "/v1/audio/speech", _json({"input": "Hi.", "voice": "../../etc/passwd"}), expect=(404,), needle=""),
+    Bad("alias-sql-put", "identifier", "PUT", f"/api/v1/admin/voices/{quote(SQL)}", _json({"job_id": "nope"}), needle="alias"),
+    Bad("alias-traversal-delete", "identifier", "DELETE", f"/api/v1/admin/voices/{TRAVERSAL}", expect=(404,), needle=""),
+    Bad("alias-job-sql", "identifier", "PUT", "/api/v1/admin/voices/myvoice", _json({"job_id": DROP, "checkpoint": "../../x.pth"}), expect=(404,), needle="does not exist"),
+    Bad("username-sql-create", "identifier", "POST", "/api/v1/admin/users", _json({"username": DROP, "password": "long-enough-pw"}), needle="username"),
+    Bad("username-traversal-create", "identifier", "POST", "/api/v1/admin/users", _json({"username": "../../root", "password": "long-enough-pw"}), needle="username"),
+    Bad("username-sql-patch", "identifier", "PATCH", f"/api/v1/admin/users/{quote(SQL)}", _json({"role": "admin"}), expect=(404,), needle="user"),
+    Bad("username-sql-delete", "identifier", "DELETE", f"/api/v1/admin/users/{quote(DROP)}", expect=(404,), needle="user"),
+    Bad("username-sql-login", "identifier", "POST", "/api/v1/auth/login", _json({"username": SQL, "password": SQL}), expect=(401,), needle="username or password", auth="none"),
+]
+SIZE_CASES = [
+    Bad("json-body-2mb", "size", "POST", START, _raw(b'{"dataset_name": "' + b"a" * (2 * 2**20) + b'"}'), expect=(413,), needle="limit"),
+    Bad("declared-length-1tb", "size", "POST", UPLOAD, lambda k: {"content": b"x", "headers": {"Content-Length": str(2**40), "Content-Type": "multipart/form-data; boundary=x"}}, expect=(413,), needle="limit"),
+    Bad("form-field-2mb", "size", "POST", UPLOAD, lambda k: k.upload(k.wav, transcript="a" * (2 * 2**20)), expect=(400, 413, 422), needle=""),
+    Bad("form-2000-fields", "size", "POST", UPLOAD, lambda k: {"data": {f"f{n}": "x" for n in range(2000)}, "files": {"audio": ("a.wav", k.wav)}}, expect=(400, 413, 422), needle="fields"),
+    Bad("bearer-token-60kb", "auth", "GET", f"{API}/datasets", lambda k: {"headers": {"Authorization": "Bearer " + "t" * 60_000}}, expect=(401,), needle="token", auth="none"),
+    Bad("header-200kb", "size", "GET", "/api/v1/health", lambda k: {"headers": {"X-Junk": "a" * 200_000}}, expect=(431,), needle="headers"),
+    Bad("header-500-fields", "size", "GET", f"{API}/datasets", lambda k: {"headers": {f"X-H{n}": "a" for n in range(500)}}, expect=(431,), needle="headers"),
+    Bad("no-token", "auth", "POST", UPLOAD, lambda k: k.upload(k.wav), expect=(401,), needle="bearer", auth="none"),
+    Bad("user-token-on-admin-route", "auth", "POST", UPLOAD, lambda k: k.upload(k.wav), expect=(403,), needle="admin", auth="user"),
+    Bad("cookie-form-without-session", "auth", "POST", "/admin/training/upload", lambda k: k.upload(k.wav), expect=(401, 403), needle="", auth="none"),
+    Bad("unknown-route", "auth", "GET", "/api/v1/../../etc/passwd", expect=(404,), needle="endpoint"),
+]
+CORPUS = AUDIO_CASES + ARCHIVE_CASES + METADATA_CASES + TRANSCRIPT_CASES + JSON_CASES + IDENTIFIER_CASES + SIZE_CASES
+# fmt: on

@@ -1,0 +1,85 @@
+"""Write docs/RELIABILITY.md from the outcomes the hardening tests recorded.
+
+Run the suite, then this: `python -m tests.hardening.report [results.json] [out.md]`.
+"""
+
+import json
+import sys
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tests.hardening.conftest import RESULTS
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "docs" / "RELIABILITY.md"
+AREAS = {
+    "test_bad_input": "Bad input",
+    "test_schema": "Generated requests",
+    "test_concurrency": "Concurrency",
+    "test_load_during_training": "Concurrency",
+    "test_faults": "Faults",
+    "test_security": "Security",
+}
+HEADER = """# Reliability
+
+What the hardening suite tries against voicesmith, and what happened, as of its last run.
+This file is generated: do not edit it by hand. To regenerate it, run
+
+```sh
+.venv/bin/pytest -m hardening tests/hardening tests/slow/test_load_during_training.py
+.venv/bin/python -m tests.hardening.report
+```
+
+The tests record their outcomes in `build/hardening-results.json`; the second command
+turns that into the table below. A case is one request, upload, planted orphan or
+generated call, as the "what" column says. The faults that need many workers (a worker
+killed mid-job, a Redis restart) are in `tests/scale/`.
+
+"""
+
+
+def rows(results: list[dict]) -> list[tuple[str, str, int, str, float]]:
+    """(area, what is tried, cases, result, seconds), one per test or per bad-input kind."""
+    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for result in results:
+        module = result["nodeid"].split("::")[0].rsplit("/", 1)[-1].removesuffix(".py")
+        what = result.get("what", result["nodeid"])
+        groups[(AREAS.get(module, module), what)].append(result)
+    table = [_row(area, what, group) for (area, what), group in groups.items()]
+    return sorted(table, key=lambda row: row[0])  # stable: tests keep their order in an area
+
+
+def _row(area: str, what: str, group: list[dict]) -> tuple[str, str, int, str, float]:
+    """One table row: cases counted from what the tests recorded, else from the items."""
+    cases = sum(int(r.get("cases", 1)) for r in group)
+    failed = sum(1 for r in group if r["outcome"] != "passed")
+    result = "pass" if not failed else f"FAIL ({failed} of {len(group)})"
+    return area, what, cases, result, sum(r["seconds"] for r in group)
+
+
+def render(results: list[dict]) -> str:
+    """The whole Markdown page."""
+    table = rows(results)
+    lines = [
+        "| area | what is tried | cases | result | seconds |",
+        "| --- | --- | ---: | --- | ---: |",
+    ]
+    lines += [f"| {a} | {w} | {c:,} | {r} | {s:.1f} |" for a, w, c, r, s in table]
+    total = sum(c for _, _, c, _, _ in table)
+    failed = sum(1 for *_, r, _ in table if r != "pass")
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    summary = f"\n{total:,} cases in {len(table)} rows, {failed} failing rows; generated {when}.\n"
+    return HEADER + "\n".join(lines) + "\n" + summary
+
+
+def main(argv: list[str]) -> None:
+    """Read the recorded results and write the page."""
+    source = Path(argv[0]) if argv else RESULTS
+    target = Path(argv[1]) if len(argv) > 1 else OUT
+    target.write_text(render(json.loads(source.read_text(encoding="utf-8"))), encoding="utf-8")
+    print(f"wrote {target}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
