@@ -19,6 +19,8 @@ os.environ["VOICESMITH_DATA_DIR"] = tempfile.mkdtemp(prefix="voicesmith-tests-")
 atexit.register(shutil.rmtree, os.environ["VOICESMITH_DATA_DIR"], ignore_errors=True)
 # Tiny test models need megabytes; CI machines have about 2 GB free, under the default margin.
 os.environ["VOICESMITH_MIN_FREE_DISK_MB"] = "200"
+# Each tiny checkpoint is 70 MB (mostly the discriminator's optimizer state); one is enough.
+os.environ["VOICESMITH_KEEP_CHECKPOINTS"] = "1"
 os.environ["VOICESMITH_ADMIN_PASSWORD"] = "test-admin-password"
 os.environ.pop("VOICESMITH_DATABASE_URL", None)
 

@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     max_epochs: int = Field(default=10_000, ge=1)
     max_batch_size: int = Field(default=256, ge=1)
     min_free_disk_mb: float = Field(default=2048.0, ge=0)
+    keep_checkpoints: int = Field(default=2, ge=1, le=100)
     cancel_grace_seconds: float = Field(default=10.0, ge=0)
     worker_heartbeat_seconds: float = Field(default=10.0, gt=0)
     worker_timeout_seconds: float = Field(default=60.0, gt=0)

@@ -81,8 +81,9 @@ def test_add_two_files_one_at_a_time(admin_page: Page, speech_clips):
         entry.get_by_label(f"Audio file {n}").set_input_files(path)
         upload = entry.get_by_role("button", name="Upload")
         if n == 1:  # the server's reason shows next to the button, and a retry works
+            entry.get_by_label(f"Transcript {n}").fill("one | two")
             upload.click()
-            expect(entry.get_by_role("alert")).to_contain_text("transcript")
+            expect(entry.get_by_role("alert")).to_contain_text("transcript may not contain '|'")
         entry.get_by_label(f"Transcript {n}").fill(text)
         upload.click()
         expect(entry.locator("button.upload")).to_have_text("✓ Uploaded")

@@ -24,12 +24,24 @@ class Api:
         self.client = httpx.Client(base_url=base, timeout=60)
         self.headers = login(self.client, "admin", ADMIN_PASSWORD)
         self.data_dir = data_dir
+        self.started: list[str] = []
+        self.kept: set[str] = set()
 
     def start(self, **body) -> str:
         body = {"dataset_name": "lj", "base_model": "scratch:tiny", "batch_size": 4, **body}
         response = self.client.post("/api/v1/admin/training/start", json=body, headers=self.headers)
         assert response.status_code == 200, response.text
+        self.started.append(response.json()["job_id"])
         return response.json()["job_id"]
+
+    def delete_started(self) -> None:
+        """Cancel and delete the jobs started since the last call, except the kept ones."""
+        for job_id in [j for j in self.started if j not in self.kept]:
+            if self.job(job_id).get("status") not in TERMINAL:
+                self.post(job_id, "cancel")
+                self.wait(job_id, done, timeout=60)
+            self.client.delete(f"{JOBS}/{job_id}", headers=self.headers)
+        self.started = [j for j in self.started if j in self.kept]
 
     def job(self, job_id: str) -> dict:
         return self.client.get(f"{JOBS}/{job_id}", headers=self.headers).json()
@@ -71,12 +83,21 @@ def server(tmp_path_factory, speech_clips) -> Iterator[Api]:
 def tiny_job(server: Api) -> dict:
     """The one tiny VITS trained from scratch per session, with the SSE events seen."""
     job_id = server.start(epochs=2, test_sentences=["Hello from a tiny voice."])
+    server.kept.add(job_id)
     events: list[tuple[str, dict]] = []
     reader = threading.Thread(target=_read_events, args=(server, job_id, events), daemon=True)
     reader.start()
     job = server.wait(job_id, done)
     reader.join(timeout=30)
     return {"job": job, "events": events, "dir": server.data_dir / "training_runs" / job_id}
+
+
+@pytest.fixture(autouse=True)
+def _delete_jobs_afterwards(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Delete what a test trained on the session server: each run is 140 MB, CI disks small."""
+    yield
+    if "server" in request.fixturenames:
+        request.getfixturevalue("server").delete_started()
 
 
 def _read_events(server: Api, job_id: str, sink: list) -> None:

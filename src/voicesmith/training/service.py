@@ -258,7 +258,7 @@ def job_spec(*, settings: Settings, job: Job) -> dict[str, Any]:
         "save_every_steps": params.get("save_every_steps"),
         "test_sentences": params.get("test_sentences"),
         "resume": bool(params.get("resume")),
-        "keep_checkpoints": 2,
+        "keep_checkpoints": settings.keep_checkpoints,
         "seed": None,
         **asr_spec(settings),
     }
