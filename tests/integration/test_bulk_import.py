@@ -175,7 +175,7 @@ def test_unsafe_names_get_safe_generated_names(client, admin_headers, settings, 
 
 def test_neither_or_both_sources_is_a_clear_422(client, admin_headers):
     response = client.post(BATCH, data={"dataset_name": "x"}, headers=admin_headers)
-    assert response.status_code == 422 and "either one 'archive'" in response.json()["detail"]
+    assert response.status_code == 422 and "either one zip ('archive')" in response.json()["detail"]
 
 
 def test_export_reimports_to_the_same_clips(client, admin_headers):

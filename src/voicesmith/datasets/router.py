@@ -5,8 +5,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse
+from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
+from voicesmith.config import Settings
 from voicesmith.datasets import bulk, editing, quality, rebuild, report, service, staging
 from voicesmith.datasets.schemas import (
     BatchResponse,
@@ -41,6 +43,18 @@ def upload(
     ] = "",
 ) -> UploadResponse:
     """Store one clip as 22050 Hz mono WAV and add it to the dataset's metadata.csv."""
+    return store_one(request, session, settings, audio, dataset_name, transcript)
+
+
+def store_one(
+    request: Request,
+    session: Session,
+    settings: Settings,
+    audio: UploadFile,
+    dataset_name: str,
+    transcript: str,
+) -> UploadResponse:
+    """Store one uploaded clip and queue its ASR; the web page's Upload button uses it too."""
     stored = service.store_upload(
         session=session,
         settings=settings,
@@ -49,7 +63,7 @@ def upload(
         audio=audio.file,
         filename=audio.filename or "upload",
     )
-    request.app.state.enqueue_asr.transcribe([stored.clip_id])
+    request.app.state.enqueue_asr.transcribe([stored.clip_id])  # transcribe or check it
     return UploadResponse(
         dataset=stored.dataset,
         wav_filename=stored.wav_filename,
@@ -72,8 +86,21 @@ def upload_batch(
     archive: Annotated[UploadFile | None, File(description="a zip of clips + metadata.csv")] = None,
 ) -> BatchResponse:
     """Store many clips at once, from a zip or from files plus a metadata file."""
+    return store_batch(request, session, settings, dataset_name, audio, metadata, archive)
+
+
+def store_batch(
+    request: Request,
+    session: Session,
+    settings: Settings,
+    dataset_name: str,
+    audio: list[UploadFile],
+    metadata: UploadFile | None,
+    archive: UploadFile | None,
+) -> BatchResponse:
+    """Run a bulk import and queue ASR for its clips; the web page's drop zone uses it too."""
     if (archive is None) == (not audio):
-        raise BadInput("send either one 'archive' zip or 'audio' files with a 'metadata' part")
+        raise BadInput("send either one zip ('archive') or audio files with a metadata part")
     with staging.unpacked(settings, archive=archive, audio=audio) as files:
         result = bulk.import_batch(
             session=session,
@@ -82,7 +109,7 @@ def upload_batch(
             files=files,
             metadata=metadata.file.read() if metadata else None,
         )
-    request.app.state.enqueue_asr.transcribe(result.clip_ids)
+    request.app.state.enqueue_asr.transcribe(result.clip_ids)  # transcribe or check them
     return BatchResponse(
         dataset=result.dataset,
         stored=result.stored,

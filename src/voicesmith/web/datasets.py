@@ -6,10 +6,10 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 from starlette.background import BackgroundTask
 
-from voicesmith.datasets import bulk, editing, service, staging
-from voicesmith.datasets.schemas import BatchResponse, ClipOut, RejectedFile, UploadResponse
+from voicesmith.datasets import editing, service
+from voicesmith.datasets.router import store_batch, store_one
+from voicesmith.datasets.schemas import BatchResponse, ClipOut, UploadResponse
 from voicesmith.deps import SessionDep, SettingsDep
-from voicesmith.errors import BadInput
 from voicesmith.transcripts import service as transcripts
 from voicesmith.web.render import fragment, html
 from voicesmith.web.session import ActionAdmin
@@ -30,22 +30,7 @@ def upload(
     transcript: Annotated[str, Form()] = "",
 ) -> UploadResponse:
     """Add Audio File's Upload button: one clip, as POST /api/v1/admin/training/upload."""
-    stored = service.store_upload(
-        session=session,
-        settings=settings,
-        dataset_name=dataset_name,
-        transcript=transcript,
-        audio=audio.file,
-        filename=audio.filename or "upload",
-    )
-    request.app.state.enqueue_asr.transcribe([stored.clip_id])  # transcribe or check it
-    return UploadResponse(
-        dataset=stored.dataset,
-        wav_filename=stored.wav_filename,
-        metadata_path=str(stored.metadata_path),
-        duration_seconds=round(stored.duration_seconds, 3),
-        clip_status=stored.status,
-    )
+    return store_one(request, session, settings, audio, dataset_name, transcript)
 
 
 @router.post("/training/upload-batch")
@@ -60,24 +45,7 @@ def upload_batch(
     archive: Annotated[UploadFile | None, File()] = None,
 ) -> BatchResponse:
     """The drop zone: a zip, or clips plus metadata, through the bulk import."""
-    if (archive is None) == (not audio):
-        raise BadInput("drop either one zip or audio files together with a metadata.csv")
-    with staging.unpacked(settings, archive=archive, audio=audio) as files:
-        result = bulk.import_batch(
-            session=session,
-            settings=settings,
-            dataset_name=dataset_name,
-            files=files,
-            metadata=metadata.file.read() if metadata else None,
-        )
-    request.app.state.enqueue_asr.transcribe(result.clip_ids)  # transcribe or check them
-    return BatchResponse(
-        dataset=result.dataset,
-        stored=result.stored,
-        audio_count=result.audio_count,
-        rejected=[RejectedFile(file=r.file, detail=r.detail) for r in result.rejected],
-        pending=result.pending,
-    )
+    return store_batch(request, session, settings, dataset_name, audio, metadata, archive)
 
 
 @router.get("/training/datasets")
