@@ -99,7 +99,7 @@ def store_upload(
     """
     name = validate_dataset_name(dataset_name)
     text = optional_transcript(transcript, max_chars=settings.max_transcript_chars)
-    _check_size(audio, settings.max_upload_bytes)
+    check_size(audio, settings.max_upload_bytes)
     digest = ingest.file_digest(audio)
     decoded = ingest.decode_checked(audio, settings)
     cleanup = ingest.cleanup_of(get_dataset(session=session, name=name), settings)
@@ -134,15 +134,15 @@ def optional_transcript(text: str, *, max_chars: int) -> str:
     return validate_transcript(text, max_chars=max_chars)
 
 
-def _check_size(audio: BinaryIO, limit: int) -> None:
+def check_size(audio: BinaryIO, limit: int, *, noun: str = "audio file", hint: str = "") -> None:
     """Reject empty and oversized uploads before decoding."""
     size = audio.seek(0, os.SEEK_END)
     audio.seek(0)
     if size == 0:
-        raise BadInput("the audio file is empty")
+        raise BadInput(f"the {noun} is empty")
     if size > limit:
         raise TooLarge(
-            f"the audio file is {size / 2**20:.3g} MB; the limit is {limit / 2**20:.3g} MB"
+            f"the {noun} is {size / 2**20:.3g} MB; the limit is {limit / 2**20:.3g} MB{hint}"
         )
 
 

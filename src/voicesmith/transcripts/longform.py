@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from voicesmith.config import Settings
 from voicesmith.datasets import ingest
-from voicesmith.datasets.service import validate_dataset_name
+from voicesmith.datasets.service import check_size, validate_dataset_name
 from voicesmith.db import utcnow
-from voicesmith.errors import BadInput, NotFound, TooLarge, VoicesmithError
+from voicesmith.errors import BadInput, NotFound, VoicesmithError
 from voicesmith.transcripts import cutting
 from voicesmith.transcripts.models import ImportStatus, LongImport
 
@@ -41,7 +41,8 @@ def create_import(
     """Check and keep a long recording, and record the import that will split it."""
     name = validate_dataset_name(dataset_name)
     text = _full_transcript(transcript)
-    _check_size(audio, int(settings.max_long_upload_mb * 2**20))
+    limit = int(settings.max_long_upload_mb * 2**20)
+    check_size(audio, limit, noun="recording", hint=" (VOICESMITH_MAX_LONG_UPLOAD_MB)")
     source = _keep(audio, settings, filename)
     try:
         duration = _probe(source, settings.max_long_seconds)
@@ -65,19 +66,6 @@ def _full_transcript(transcript: str) -> str:
     if "|" in transcript:
         raise BadInput("transcript may not contain '|', which separates fields in metadata.csv")
     return " ".join(transcript.split())
-
-
-def _check_size(audio: BinaryIO, limit: int) -> None:
-    """Reject empty and oversized recordings before decoding."""
-    size = audio.seek(0, os.SEEK_END)
-    audio.seek(0)
-    if size == 0:
-        raise BadInput("the audio file is empty")
-    if size > limit:
-        raise TooLarge(
-            f"the recording is {size / 2**20:.3g} MB; the limit is {limit / 2**20:.3g} MB "
-            "(VOICESMITH_MAX_LONG_UPLOAD_MB)"
-        )
 
 
 def _keep(audio: BinaryIO, settings: Settings, filename: str) -> Path:
