@@ -119,7 +119,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 def _start_worker(app: FastAPI) -> Consumer:
     """Run a training worker inside this process."""
     app.state.worker = tasks.start_worker_context(
-        settings=app.state.settings, sessions=app.state.sessionmaker
+        settings=app.state.settings,
+        sessions=app.state.sessionmaker,
+        requeue=app.state.enqueue_training,
     )
     return start_embedded_consumer(app.state.huey, app.state.worker.stop_event)
 

@@ -196,9 +196,12 @@ def worker(
     slots = _parse_gpus(gpus)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     sessions = _open_database(settings)
-    ctx = tasks.start_worker_context(settings=settings, sessions=sessions, gpus=slots)
     huey = build_huey(settings)
-    tasks.register(huey, lambda: ctx)
+    # The task finds the context through this closure; it is bound below, before any task runs.
+    enqueue = tasks.register(huey, lambda: ctx)
+    ctx = tasks.start_worker_context(
+        settings=settings, sessions=sessions, gpus=slots, requeue=enqueue
+    )
     where = f" on GPUs {','.join(slots)}" if slots else ""
     typer.echo(f"voicesmith worker {ctx.worker_id}{where} waiting for jobs")
     # Speech recognition runs on its own queue and thread, never in a training slot.

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from tests.conftest import ADMIN_PASSWORD, login, upload_clips
 from voicesmith.app import create_app
 from voicesmith.config import Settings
+from voicesmith.training import tasks
 
 START = "/api/v1/admin/training/start"
 JOBS = "/api/v1/admin/training/jobs"
@@ -170,3 +171,18 @@ def test_unknown_job_routes_answer_404(ready, admin_headers):
         response = ready.request(method, f"{JOBS}/ghost{suffix}", headers=admin_headers)
         assert response.status_code == 404, (method, suffix)
         assert "does not exist" in response.json()["detail"]
+
+
+def test_a_starting_worker_requeues_pending_jobs_the_queue_lost(ready, admin_headers, settings):
+    job_id = start(ready, admin_headers).json()["job_id"]
+    huey = ready.app.state.huey
+    assert [task.args for task in huey.pending()] == [(job_id,)]
+    huey.flush()  # what a Redis restart without persistence does to the queue
+    ctx = tasks.start_worker_context(
+        settings=settings,
+        sessions=ready.app.state.sessionmaker,
+        requeue=ready.app.state.enqueue_training,
+    )
+    ctx.stop_event.set()
+    assert [task.args for task in huey.pending()] == [(job_id,)]
+    assert ready.get(f"{JOBS}/{job_id}", headers=admin_headers).json()["status"] == "pending"

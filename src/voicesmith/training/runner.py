@@ -219,6 +219,13 @@ def recover_orphans(ctx: WorkerContext) -> list[str]:
     return recovered
 
 
+def pending_jobs(ctx: WorkerContext) -> list[str]:
+    """The ids of the jobs waiting for a worker, oldest first."""
+    with session_scope(ctx.sessions) as session:
+        query = select(Job.id).where(Job.status == JobStatus.PENDING.value).order_by(Job.created_at)
+        return list(session.scalars(query))
+
+
 def _is_live_worker(pid_text: str) -> bool:
     """Whether pid is a running voicesmith process other than this one."""
     if not pid_text.isdigit() or int(pid_text) == os.getpid():

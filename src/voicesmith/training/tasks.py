@@ -24,8 +24,10 @@ def register(
     return train
 
 
-def start_worker_context(*, settings, sessions, env=None, gpus=()) -> runner.WorkerContext:
-    """A worker context for this process, after failing jobs orphaned by a dead worker."""
+def start_worker_context(
+    *, settings, sessions, env=None, gpus=(), requeue: Callable[[str], object] | None = None
+) -> runner.WorkerContext:
+    """A worker context: orphaned jobs failed, pending ones queued again, heartbeat running."""
     ctx = runner.WorkerContext(
         settings=settings,
         sessions=sessions,
@@ -35,6 +37,11 @@ def start_worker_context(*, settings, sessions, env=None, gpus=()) -> runner.Wor
     )
     for job_id in runner.recover_orphans(ctx):
         runner.log.warning("job %s was left training by a stopped worker; marked failed", job_id)
+    if requeue is not None:
+        # A queue that lost its entries (Redis without persistence, a deleted queue.db) must
+        # not strand pending jobs; a copy that is already queued is skipped when claimed.
+        for job_id in runner.pending_jobs(ctx):
+            requeue(job_id)
     heartbeat = liveness.Heartbeat(
         sessions=sessions,
         settings=settings,
