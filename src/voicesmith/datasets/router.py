@@ -129,6 +129,11 @@ def list_datasets(session: SessionDep) -> DatasetList:
 @router.get("/datasets/{name}/export", response_class=FileResponse)
 def export(name: str, session: SessionDep, settings: SettingsDep) -> FileResponse:
     """The dataset as an LJSpeech zip (metadata.csv + wavs/), for any trainer."""
+    return export_response(session, settings, name)
+
+
+def export_response(session: Session, settings: Settings, name: str) -> FileResponse:
+    """A dataset's zip as a download that deletes its temporary file once sent."""
     path = service.export_zip(session=session, settings=settings, name=name)
     session.commit()
     return FileResponse(

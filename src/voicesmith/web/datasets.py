@@ -4,10 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, Response
-from starlette.background import BackgroundTask
 
 from voicesmith.datasets import editing, service
-from voicesmith.datasets.router import store_batch, store_one
+from voicesmith.datasets.router import export_response, store_batch, store_one
 from voicesmith.datasets.schemas import BatchResponse, ClipOut, UploadResponse
 from voicesmith.deps import SessionDep, SettingsDep
 from voicesmith.transcripts import service as transcripts
@@ -118,11 +117,4 @@ def delete_dataset(
 @router.get("/datasets/{name}/export", response_class=FileResponse)
 def export(name: str, session: SessionDep, settings: SettingsDep, _admin: ActionAdmin) -> Response:
     """The dataset as an LJSpeech zip."""
-    path = service.export_zip(session=session, settings=settings, name=name)
-    session.commit()
-    return FileResponse(
-        path,
-        media_type="application/zip",
-        filename=f"{name}.zip",
-        background=BackgroundTask(path.unlink, missing_ok=True),
-    )
+    return export_response(session, settings, name)
