@@ -19,6 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import aiohttp
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,12 +45,12 @@ def main() -> None:
     clips = [(speak(t, work / f"c{n:02d}.wav"), t) for n, t in enumerate(SENTENCES[:10])]
     pg, redis = Postgres().start(), Redis().start()
     try:
-        for name, env in (("sqlite", {}), ("postgres", _shared(pg, redis, "load"))):
-            result = _load(work / name, env, clips, args)
-            _print_load(name, result, args)
+        if not args.skip_load:
+            for name, env in (("sqlite", {}), ("postgres", _shared(pg, redis, "load"))):
+                result = _load(work / name, env, clips, args)
+                _print_load(name, result, args)
         if not args.skip_workers:
-            walls = {n: _drain(work, pg, redis, clips, n) for n in (1, 2)}
-            _print_workers(walls)
+            _compare_workers(work, pg, redis, clips)
     finally:
         pg.stop()
         redis.stop()
@@ -60,6 +61,7 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--skip-workers", action="store_true")
+    parser.add_argument("--skip-load", action="store_true")
     return parser.parse_args()
 
 
@@ -99,21 +101,26 @@ async def _hammer(base: str, headers, job_id: str, clients: int, seconds: float)
     """`clients` loops over four read endpoints until `seconds` have passed."""
     paths = [f"{TRAINING}/jobs", f"{TRAINING}/jobs/{job_id}", f"{TRAINING}/datasets"]
     paths.append(f"{TRAINING}/datasets/lj")
-    limits = httpx.Limits(max_connections=clients)
     deadline = time.monotonic() + seconds
-    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60, limits=limits) as c:
+    # aiohttp, not httpx: httpx's async pool costs more CPU per request than the server here,
+    # and the load generator shares the server's cores.
+    connector = aiohttp.TCPConnector(limit=clients)
+    timeout = aiohttp.ClientTimeout(total=60)
+    session = aiohttp.ClientSession(base, headers=headers, connector=connector, timeout=timeout)
+    async with session as c:
         runs = [_client_loop(c, paths[n % 4 :] + paths[: n % 4], deadline) for n in range(clients)]
         results = await asyncio.gather(*runs)
     return [latency for run in results for latency in run]
 
 
-async def _client_loop(client: httpx.AsyncClient, paths: list[str], deadline: float) -> list[float]:
+async def _client_loop(client: aiohttp.ClientSession, paths: list[str], deadline: float) -> list:
     """One client: request the paths in turn, timing each, until the deadline."""
     latencies, n = [], 0
     while time.monotonic() < deadline:
         started = time.perf_counter()
-        response = await client.get(paths[n % len(paths)])
-        response.raise_for_status()
+        async with client.get(paths[n % len(paths)]) as response:
+            response.raise_for_status()
+            await response.read()
         latencies.append(time.perf_counter() - started)
         n += 1
     return latencies
@@ -136,10 +143,23 @@ def _wait(client: httpx.Client, headers, job_id: str, until, timeout: float = 90
     raise TimeoutError(job_id)
 
 
-def _drain(work: Path, pg: Postgres, redis: Redis, clips, workers: int) -> float:
+def _compare_workers(work: Path, pg: Postgres, redis: Redis, clips) -> None:
+    """1 worker on every core against 2 workers, with and without splitting the cores."""
+    cores = os.cpu_count() or 1
+    baseline = _drain(work, pg, redis, clips, 1, threads=0, redis_db=1)
+    _print_workers("1 worker, torch's default threads", baseline, baseline)
+    for redis_db, threads in enumerate((0, max(1, cores // 2)), start=2):
+        wall = _drain(work, pg, redis, clips, 2, threads=threads, redis_db=redis_db)
+        label = f"{threads} thread(s) per job" if threads else "torch's default threads"
+        _print_workers(f"2 workers, {label}", wall, baseline)
+
+
+def _drain(work: Path, pg, redis, clips, workers: int, *, threads: int, redis_db: int) -> float:
     """Seconds for `workers` workers to finish four queued one-epoch tiny jobs."""
-    env = _base_env(_shared(pg, redis, f"drain{workers}", redis_db=workers))
-    data_dir = work / f"drain{workers}"
+    run = f"drain{workers}_{threads}"
+    env = _base_env(_shared(pg, redis, run, redis_db=redis_db))
+    env["VOICESMITH_TRAINING_THREADS"] = str(threads)
+    data_dir = work / run
     api, base = start_server(data_dir, env, "--no-worker")
     procs = [start_worker(data_dir, env) for _ in range(workers)]
     try:
@@ -169,10 +189,10 @@ def _print_load(name: str, latencies: list[float], args) -> None:
     )
 
 
-def _print_workers(walls: dict[int, float]) -> None:
+def _print_workers(label: str, wall: float, baseline: float) -> None:
     print(
-        f"4 queued tiny jobs: 1 worker {walls[1]:.1f} s, 2 workers {walls[2]:.1f} s, "
-        f"ratio {walls[2] / walls[1]:.2f} (on {os.cpu_count()} CPU cores)",
+        f"4 queued tiny jobs, {label:38s} {wall:6.1f} s, {wall / baseline:.2f}x "
+        f"(on {os.cpu_count()} CPU cores)",
         flush=True,
     )
 

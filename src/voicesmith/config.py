@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     min_free_disk_mb: float = Field(default=2048.0, ge=0)
     keep_checkpoints: int = Field(default=2, ge=1, le=100)
     cancel_grace_seconds: float = Field(default=10.0, ge=0)
+    # Training is batch work: a higher nice value lets the API and uploads go first on a busy CPU.
+    training_nice: int = Field(default=10, ge=0, le=19)
+    # CPU threads per training process; 0 leaves torch's default (every core). Set it to
+    # cores / training processes when several workers share one CPU-only host.
+    training_threads: int = Field(default=0, ge=0, le=1024)
     worker_heartbeat_seconds: float = Field(default=10.0, gt=0)
     worker_timeout_seconds: float = Field(default=60.0, gt=0)
     # "host:port" for an unauthenticated /metrics listener; /metrics on the API needs an admin.

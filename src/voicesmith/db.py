@@ -97,6 +97,12 @@ def read_only(engine: Engine) -> Engine:
     return engine.execution_options(**{READ_ONLY_OPTION: True})
 
 
+def is_read_only(session: Session) -> bool:
+    """Whether a session was made by a read-only sessionmaker (see read_only)."""
+    bind = session.get_bind()
+    return bool(bind.get_execution_options().get(READ_ONLY_OPTION))
+
+
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     """A session factory whose objects stay readable after commit."""
     return sessionmaker(engine, expire_on_commit=False)

@@ -72,7 +72,7 @@ def at_step(n: int) -> Callable[[dict], bool]:
 def server(tmp_path_factory, speech_clips) -> Iterator[Api]:
     """A live server with an embedded worker and a 12-clip dataset `lj`."""
     data_dir = tmp_path_factory.mktemp("training") / "var"
-    proc, base = start_server(data_dir, {**os.environ})
+    proc, base = start_server(data_dir, {**os.environ, "VOICESMITH_TRAINING_THREADS": "1"})
     api = Api(base, data_dir)
     upload_clips(api.client, api.headers, fixture_clips() + speech_clips[:4], "lj")
     yield api

@@ -116,10 +116,18 @@ def _gone(pid: int) -> bool:
     return state == "Z"
 
 
+def _nice(pid: int) -> int:
+    """A process's nice value, field 19 of /proc/PID/stat."""
+    return int(Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[16])
+
+
 def test_cancel_stops_the_process_and_resume_continues_the_steps(server, tiny_job):
     job_id = server.start(epochs=200, save_every_steps=3)
     running = server.wait(job_id, at_step(4))
     pid = _training_pid(server, job_id)
+    # Training runs below the API's priority, on the thread count the server was given.
+    assert _nice(pid) == 10
+    assert b"OMP_NUM_THREADS=1\x00" in Path(f"/proc/{pid}/environ").read_bytes()
     assert server.post(job_id, "cancel").status_code == 200
     started = time.monotonic()
     cancelled = server.wait(job_id, done, timeout=30)

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from pwdlib import PasswordHash
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from voicesmith.auth.models import ApiToken, LoginThrottle, Role, User
 from voicesmith.db import utcnow
@@ -168,7 +168,9 @@ def issue_token(*, session: Session, user: User, ttl: timedelta) -> IssuedToken:
 
 def user_for_token(*, session: Session, token: str) -> User:
     """The user a live token belongs to, else Unauthorized."""
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    # One query for the token and its user: this runs on every authenticated request.
+    query = select(ApiToken).options(joinedload(ApiToken.user))
+    row = session.scalar(query.where(ApiToken.token_hash == hash_token(token)))
     if row is None or row.revoked_at is not None:
         raise Unauthorized("token is invalid or revoked; log in again")
     if row.expires_at <= utcnow():

@@ -100,7 +100,7 @@ def _spawn(ctx: WorkerContext, job_id: str, job_dir: Path, gpu: str | None) -> s
         f"=== {utcnow():%Y-%m-%d %H:%M:%S} UTC: training starts on {ctx.worker_id}\n".encode()
     )
     log_file.flush()
-    env = {**os.environ, **ctx.env, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, **ctx.env, "PYTHONUNBUFFERED": "1", **_thread_env(ctx.settings)}
     if gpu is not None:
         env["CUDA_VISIBLE_DEVICES"] = gpu
     command = [sys.executable, "-m", "voicesmith.engines.train", str(job_dir)]
@@ -113,10 +113,26 @@ def _spawn(ctx: WorkerContext, job_id: str, job_dir: Path, gpu: str | None) -> s
             env=env,
             start_new_session=True,
         )
+    _lower_priority(proc, ctx.settings.training_nice)
     with session_scope(ctx.sessions) as session:
         session.get(Job, job_id).pid = proc.pid
         session.commit()
     return proc
+
+
+def _thread_env(settings: Settings) -> dict[str, str]:
+    """OMP_NUM_THREADS for the training process, which torch reads when it starts."""
+    threads = settings.training_threads
+    return {"OMP_NUM_THREADS": str(threads)} if threads else {}
+
+
+def _lower_priority(proc: subprocess.Popen, nice: int) -> None:
+    """Renice the training process group; threads and loaders it starts later inherit it."""
+    # After Popen rather than in preexec_fn, which is unsafe in a threaded worker.
+    # Never above the worker's own priority: a worker already niced keeps its job below it.
+    nice = max(nice, os.getpriority(os.PRIO_PROCESS, 0))
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.setpriority(os.PRIO_PGRP, proc.pid, nice)
 
 
 def _watch(ctx: WorkerContext, job_id: str, proc: subprocess.Popen) -> str | None:
