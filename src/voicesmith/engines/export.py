@@ -1,7 +1,8 @@
 """ONNX export of a trained VITS generator: `python -m voicesmith.engines.export JOB_DIR`.
 
 Coqui's own Vits.export_onnx does the tracing; we add which checkpoint the file came from (so a
-stale model.onnx is never used for a newer checkpoint) and write the result atomically.
+stale model.onnx is never used for a newer checkpoint) and write the result atomically. An int8
+copy (quantize.py) follows, which synthesis prefers.
 """
 
 import argparse
@@ -16,9 +17,11 @@ from pathlib import Path
 from voicesmith.datasets.layout import fsync_dir
 from voicesmith.engines.base_models import EngineError
 from voicesmith.engines.job_files import link_or_copy
+from voicesmith.engines.quantize import quantize_int8
 from voicesmith.engines.voice import (
     CONFIG_FILE,
     DEFAULT_CHECKPOINT,
+    INT8_ONNX_FILE,
     ONNX_FILE,
     checkpoint_stamp,
     load_generator,
@@ -44,15 +47,29 @@ def export_onnx(job_dir: Path, checkpoint: Path | None = None) -> Path:
     graph = onnx.load_from_string(buffer.getvalue())
     onnx.helper.set_model_props(graph, checkpoint_stamp(source))
     target = job_dir / ONNX_FILE
+    # The int8 copy belongs to the old model.onnx; quantize_int8 makes a new one.
+    (job_dir / INT8_ONNX_FILE).unlink(missing_ok=True)
     _atomic_write_bytes(target, graph.SerializeToString())
     return target
+
+
+def export_voice(job_dir: Path, checkpoint: Path | None = None, *, int8: bool = True) -> str:
+    """model.onnx and, unless int8 is False, model.int8.onnx; says what was written."""
+    export_onnx(job_dir, checkpoint)
+    if not int8:
+        return f"exported {ONNX_FILE}"
+    try:
+        verdict = quantize_int8(job_dir)
+    except Exception as exc:  # the float32 model is in place; int8 is only faster
+        return f"exported {ONNX_FILE}; WARNING: its int8 copy failed: {type(exc).__name__}: {exc}"
+    return f"exported {ONNX_FILE}; {verdict}"
 
 
 def export_after_training(job_dir: Path) -> None:
     """Export model.onnx at the end of a run; a failure only costs speed, so it is a warning."""
     started = time.monotonic()
     try:
-        export_onnx(job_dir)
+        said = export_voice(job_dir)
     except KeyboardInterrupt:  # SIGTERM: the run is done, only the export is given up
         print("ONNX export stopped; synthesis will use PyTorch")
         return
@@ -61,7 +78,7 @@ def export_after_training(job_dir: Path) -> None:
             f"WARNING: ONNX export failed, synthesis will use PyTorch: {type(exc).__name__}: {exc}"
         )
         return
-    print(f"exported {ONNX_FILE} in {time.monotonic() - started:.1f} s")
+    print(f"{said} in {time.monotonic() - started:.1f} s")
 
 
 def _remove_stale_parts(job_dir: Path) -> None:
@@ -113,14 +130,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("job_dir", type=Path, help="the job folder holding config.json")
     parser.add_argument("--checkpoint", type=Path, help="default: JOB_DIR/best_model.pth")
+    parser.add_argument("--no-int8", action="store_true", help="skip the int8 copy")
     args = parser.parse_args(argv)
     started = time.monotonic()
     try:
-        target = export_onnx(args.job_dir.resolve(), args.checkpoint)
+        said = export_voice(args.job_dir.resolve(), args.checkpoint, int8=not args.no_int8)
     except EngineError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return 1
-    print(f"exported {target} in {time.monotonic() - started:.1f} s")
+    print(f"{said} in {time.monotonic() - started:.1f} s")
     return 0
 
 

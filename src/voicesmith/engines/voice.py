@@ -23,7 +23,10 @@ if TYPE_CHECKING:
 CONFIG_FILE = "config.json"
 DEFAULT_CHECKPOINT = "best_model.pth"
 ONNX_FILE = "model.onnx"
-BACKENDS = ("auto", "onnx", "torch")
+INT8_ONNX_FILE = "model.int8.onnx"
+# "auto" takes the first of these that was exported from the checkpoint, else PyTorch.
+ONNX_BACKENDS = {"onnx-int8": INT8_ONNX_FILE, "onnx": ONNX_FILE}
+BACKENDS = ("auto", *ONNX_BACKENDS, "torch")
 # The checkpoint's size and mtime identify it: hard links (best_model.pth) share both.
 STAMP_KEYS = ("voicesmith_checkpoint_size", "voicesmith_checkpoint_mtime_ns")
 NOISE_SEED = 1234
@@ -108,15 +111,14 @@ class Voice(TextFrontEnd, ABC):
 
 
 class OnnxVoice(Voice):
-    """A voice run by ONNX Runtime from model.onnx; session.run is thread-safe."""
-
-    backend = "onnx"
+    """A voice run by ONNX Runtime from model.onnx or its int8 copy; session.run is thread-safe."""
 
     def __init__(
-        self, config: "VitsConfig", session: "onnxruntime.InferenceSession", size: int
+        self, config: "VitsConfig", session: "onnxruntime.InferenceSession", size: int, backend: str
     ) -> None:
         super().__init__(config, size)
         self.session = session
+        self.backend = backend
         args = config.model_args
         self.noise = (float(args.inference_noise_scale), float(args.inference_noise_scale_dp))
 
@@ -158,25 +160,44 @@ def load_voice(
     backend: str = "auto",
     threads: int = 2,
 ) -> Voice:
-    """Load the voice in model_dir: ONNX when model.onnx matches the checkpoint, else PyTorch."""
+    """The voice in model_dir: ONNX (int8 first) if exported from the checkpoint, else PyTorch."""
     if backend not in BACKENDS:
         raise VoiceError(f"unknown backend {backend!r}; use one of {', '.join(BACKENDS)}")
     config = read_config(model_dir / CONFIG_FILE)
     source = checkpoint or model_dir / DEFAULT_CHECKPOINT
-    onnx_path = model_dir / ONNX_FILE
-    if backend == "onnx" and not onnx_path.is_file():
-        raise VoiceError(
-            f"{onnx_path} does not exist; create it with "
-            f"`python -m voicesmith.engines.export {model_dir}`"
-        )
-    if backend != "torch" and onnx_path.is_file():
-        session = _onnx_session(onnx_path, threads)
-        if _exported_from(session, source, explicit=checkpoint is not None):
-            return OnnxVoice(config, session, onnx_path.stat().st_size)
-        if backend == "onnx":
-            raise VoiceError(f"{onnx_path} was not exported from {source}; export that checkpoint")
-        logger.info("%s is older than %s: using PyTorch", onnx_path, source)
+    for name, filename in ONNX_BACKENDS.items():
+        if backend in ("auto", name):
+            path, explicit = model_dir / filename, checkpoint is not None
+            found = _onnx_voice(config, path, source, explicit, name, threads, backend == name)
+            if found is not None:
+                return found
     return _torch_voice(config, source, threads)
+
+
+def _onnx_voice(  # noqa: PLR0913 - the loader's state, passed through
+    config: "VitsConfig",
+    path: Path,
+    source: Path,
+    explicit: bool,
+    backend: str,
+    threads: int,
+    required: bool,
+) -> "OnnxVoice | None":
+    """The ONNX voice in path if exported from source; else None, or VoiceError when required."""
+    if not path.is_file():
+        if required:
+            raise VoiceError(
+                f"{path} does not exist; create it with "
+                f"`python -m voicesmith.engines.export {path.parent}`"
+            )
+        return None
+    session = _onnx_session(path, threads)
+    if _exported_from(session, source, explicit=explicit):
+        return OnnxVoice(config, session, path.stat().st_size, backend)
+    if required:
+        raise VoiceError(f"{path} was not exported from {source}; export that checkpoint")
+    logger.info("%s is older than %s: not using it", path, source)
+    return None
 
 
 def _torch_voice(config: "VitsConfig", checkpoint: Path, threads: int) -> TorchVoice:

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from voicesmith.config import Settings
+from voicesmith.engines.voice import INT8_ONNX_FILE, ONNX_FILE
 from voicesmith.errors import BadInput, Conflict, NotFound, Unavailable
 from voicesmith.synthesis import text as texts
 from voicesmith.synthesis.cache import VoiceCache
@@ -123,7 +124,8 @@ def list_voices(*, session: Session) -> list[dict[str, object]]:
             "dataset": job.dataset_name,
             "aliases": aliases.get(job.id, []),
             "created_at": job.finished_at,
-            "onnx": (Path(job.output_dir) / "model.onnx").is_file(),
+            "onnx": (Path(job.output_dir) / ONNX_FILE).is_file(),
+            "int8": (Path(job.output_dir) / INT8_ONNX_FILE).is_file(),
         }
         for job in jobs
         if has_model(job)
@@ -148,6 +150,7 @@ class Synthesizer:
                 return load_voice(
                     ref.model_dir,
                     checkpoint=ref.checkpoint,
+                    backend=self.settings.synthesis_backend,
                     threads=self.settings.synthesis_threads,
                 )
             except VoiceError as exc:
