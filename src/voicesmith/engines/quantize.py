@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from voicesmith.engines.voice import INT8_ONNX_FILE, ONNX_FILE, TextFrontEnd, read_config
+from voicesmith.engines.voice import (
+    CONFIG_FILE,
+    INT8_ONNX_FILE,
+    ONNX_FILE,
+    TextFrontEnd,
+    read_config,
+)
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -52,12 +58,12 @@ class Verdict:
 def quantize_int8(
     job_dir: Path, *, min_snr_db: float = MIN_SNR_DB, min_speedup: float = MIN_SPEEDUP
 ) -> Verdict:
-    """Write JOB_DIR/model.int8.onnx from model.onnx if it is faithful and faster enough."""
+    """Write JOB_DIR/model.int8.onnx from model.onnx if it is faithful and fast enough."""
     import onnx
 
     source, target = job_dir / ONNX_FILE, job_dir / INT8_ONNX_FILE
     target.unlink(missing_ok=True)
-    feeds = calibration_feeds(read_config(job_dir / "config.json"))
+    feeds = calibration_feeds(read_config(job_dir / CONFIG_FILE))
     model = onnx.load(str(source))
     part = target.with_name(f".{target.name}.part")  # a killed run's is replaced here
     try:
