@@ -6,6 +6,7 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -27,6 +28,7 @@ from voicesmith.db import (
     run_migrations,
     session_scope,
 )
+from voicesmith.deps import REQUEST_THREADS
 from voicesmith.errors import VoicesmithError, storage_error
 from voicesmith.middleware import BodyLimitMiddleware
 from voicesmith.openapi import install as install_openapi
@@ -105,6 +107,7 @@ def health() -> dict[str, str]:
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Prepare the data dir and database, and make sure an admin exists."""
+    anyio.to_thread.current_default_thread_limiter().total_tokens = REQUEST_THREADS
     prepare(app.state.settings, app)
     consumers = [_start_worker(app), _start_asr_worker(app)] if app.state.embedded_worker else []
     stops = _start_monitors(app)

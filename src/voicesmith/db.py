@@ -16,6 +16,9 @@ MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 READ_ONLY_OPTION = "voicesmith_read_only"
 MIGRATION_LOCK_ID = 0x766F6963  # any constant; "voic"
+# Room for every request that may hold a session (deps.REQUEST_SESSIONS) and the
+# worker threads beside them, so they seldom wait for a connection.
+POOL = {"pool_size": 10, "max_overflow": 30}
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -61,8 +64,8 @@ def make_engine(url: str) -> Engine:
     that two processes may change at once are read with FOR UPDATE where it matters.
     """
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False})
+        return create_engine(url, pool_pre_ping=True, **POOL)
+    engine = create_engine(url, connect_args={"check_same_thread": False}, **POOL)
     _tune_sqlite(engine)
     return engine
 
@@ -95,12 +98,6 @@ def _tune_sqlite(engine: Engine) -> None:
 def read_only(engine: Engine) -> Engine:
     """The same engine and pool, for sessions that only read (SQLite takes no write lock)."""
     return engine.execution_options(**{READ_ONLY_OPTION: True})
-
-
-def is_read_only(session: Session) -> bool:
-    """Whether a session was made by a read-only sessionmaker (see read_only)."""
-    bind = session.get_bind()
-    return bool(bind.get_execution_options().get(READ_ONLY_OPTION))
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -1,8 +1,9 @@
 """Annotated dependency aliases shared by every router."""
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
+import anyio.to_thread
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
@@ -10,7 +11,6 @@ from sqlalchemy.orm import Session
 from voicesmith.auth.models import Role, User
 from voicesmith.auth.service import user_for_token
 from voicesmith.config import Settings
-from voicesmith.db import is_read_only
 from voicesmith.errors import Forbidden, Unauthorized
 
 _bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/login")
@@ -24,21 +24,30 @@ async def get_settings_dep(request: Request) -> Settings:
 
 
 READ_METHODS = ("GET", "HEAD")
+REQUEST_THREADS = 40  # anyio's default, set by app.py so the relation below holds
+REQUEST_SESSIONS = 30
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """A database session for one request; GET and HEAD get one that may only read."""
     state = request.app.state
     factory = state.read_sessionmaker if request.method in READ_METHODS else state.sessionmaker
-    session = factory()
+    session = factory()  # connects lazily, on the first query, in the handler's thread
     try:
         yield session
     finally:
-        session.close()
+        await anyio.to_thread.run_sync(session.close)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
-SessionDep = Annotated[Session, Depends(get_session)]
+# A request holds its connection across thread-pool hops (handler, response validation,
+# close). If every pool thread waited for a connection while the holders waited for a
+# thread, nothing would move until the pool timed out. So fewer requests hold a session
+# at once than there are threads; the rest wait without taking one. "function" frees the
+# place before a response streams, so a long stream does not keep it.
+SessionDep = Annotated[
+    Session, Depends(get_session, scope="function", max_concurrency=REQUEST_SESSIONS)
+]
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
@@ -55,10 +64,10 @@ TokenDep = Annotated[str, Depends(get_token)]
 def get_current_user(session: SessionDep, token: TokenDep) -> User:
     """The user behind the bearer token, or 401."""
     user = user_for_token(session=session, token=token)
-    if not is_read_only(session):
-        # SQLite write transactions take the write lock (db.py); ending this one now keeps a
-        # slow request, such as an upload being decoded, from holding it.
-        session.commit()
+    # Ending the transaction hands the connection back between thread hops, so a request
+    # waiting for a thread never holds one; for writers it also frees SQLite's write lock
+    # (db.py) while a slow request, such as an upload being decoded, goes on.
+    session.commit()
     return user
 
 

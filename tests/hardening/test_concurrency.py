@@ -1,10 +1,12 @@
 """A live server under load: fifty concurrent uploads into five datasets, and huge headers."""
 
+import asyncio
 import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import aiohttp
 import httpx
 import pytest
 
@@ -15,6 +17,8 @@ UPLOAD = "/api/v1/admin/training/upload"
 DATASETS = [f"load{n}" for n in range(5)]
 UPLOADS = 50
 CLIENTS = 16
+# More at once than the thread pool (40) and the connection pool (15) together.
+BURST = 150
 
 
 @pytest.fixture(scope="module")
@@ -88,3 +92,32 @@ def test_oversized_headers_are_refused_over_a_real_socket(
     assert response.status_code == 431, response.text
     assert "headers" in response.json()["detail"]
     assert httpx.get(f"{base}/api/v1/health", timeout=10).status_code == 200
+
+
+def test_a_burst_of_reads_larger_than_the_pools_is_all_answered(
+    live: tuple[str, Path], record_property
+) -> None:
+    """150 GETs at once, more than threads plus DB connections: none waits out a pool timeout."""
+    base, _ = live
+    record_property("cases", BURST)
+    with httpx.Client(base_url=base, timeout=30) as http:
+        headers = login(http, "admin", ADMIN_PASSWORD)
+    paths = ["/api/v1/admin/training/jobs", "/api/v1/admin/training/datasets"]
+    statuses = asyncio.run(_burst(base, headers, [paths[n % 2] for n in range(BURST)]))
+    assert statuses == [200] * BURST
+
+
+async def _burst(base: str, headers: dict[str, str], paths: list[str]) -> list[int]:
+    """Send every request at once, each on its own connection; their statuses."""
+    connector = aiohttp.TCPConnector(limit=0)
+    timeout = aiohttp.ClientTimeout(total=60)
+    async with aiohttp.ClientSession(
+        base, headers=headers, connector=connector, timeout=timeout
+    ) as c:
+
+        async def get(path: str) -> int:
+            async with c.get(path) as response:
+                await response.read()
+                return response.status
+
+        return await asyncio.gather(*(get(path) for path in paths))
