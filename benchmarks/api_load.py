@@ -5,9 +5,11 @@ workers compare with one on four queued tiny jobs.
 while a `scratch:tiny` job trains in the server's embedded worker; p50, p99 and requests
 per second, first on SQLite with the SQLite queue, then on PostgreSQL with Redis.
 (b) `serve --no-worker` plus 1, then 2, `voicesmith worker` processes on PostgreSQL and Redis
-drain four queued one-epoch `scratch:tiny` jobs; the wall times and their ratio.
+drain four queued one-epoch `scratch:tiny` jobs, with torch's default threads and with
+VOICESMITH_TRAINING_THREADS splitting the cores; median wall times of --repeats rounds.
 Private PostgreSQL and Redis servers are started on free ports (tests/scale/services.py).
-Run: .venv/bin/python benchmarks/api_load.py [--seconds 30] [--clients 50] [--skip-workers]
+Run: .venv/bin/python benchmarks/api_load.py [--seconds 30] [--clients 50] [--repeats 3]
+[--skip-load] [--skip-workers]
 """
 
 import argparse
@@ -50,7 +52,7 @@ def main() -> None:
                 result = _load(work / name, env, clips, args)
                 _print_load(name, result, args)
         if not args.skip_workers:
-            _compare_workers(work, pg, redis, clips)
+            _compare_workers(work, pg, redis, clips, args.repeats)
     finally:
         pg.stop()
         redis.stop()
@@ -62,6 +64,7 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--skip-workers", action="store_true")
     parser.add_argument("--skip-load", action="store_true")
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each worker setup")
     return parser.parse_args()
 
 
@@ -143,22 +146,25 @@ def _wait(client: httpx.Client, headers, job_id: str, until, timeout: float = 90
     raise TimeoutError(job_id)
 
 
-def _compare_workers(work: Path, pg: Postgres, redis: Redis, clips) -> None:
+def _compare_workers(work: Path, pg: Postgres, redis: Redis, clips, repeats: int) -> None:
     """1 and 2 workers, with torch's default threads and with the cores split between them."""
-    cores = os.cpu_count() or 1
-    half = max(1, cores // 2)
-    runs = [(1, 0), (1, half), (2, 0), (2, half)]
-    baseline = None
-    for redis_db, (workers, threads) in enumerate(runs, start=1):
-        wall = _drain(work, pg, redis, clips, workers, threads=threads, redis_db=redis_db)
-        baseline = baseline or wall
+    half = max(1, (os.cpu_count() or 1) // 2)
+    configs = [(1, 0), (1, half), (2, 0), (2, half)]
+    walls: dict[tuple[int, int], list[float]] = {config: [] for config in configs}
+    # Rounds rather than one config after another, so the machine's drift hits all alike.
+    runs = [(n, config) for n in range(repeats) for config in configs]
+    for redis_db, (n, (workers, threads)) in enumerate(runs, start=1):
+        wall = _drain(work, pg, redis, clips, workers, threads, f"{n}", redis_db)
+        walls[(workers, threads)].append(wall)
+    baseline = statistics.median(walls[configs[0]])
+    for (workers, threads), seen in walls.items():
         label = f"{threads} thread(s) per job" if threads else "torch's default threads"
-        _print_workers(f"{workers} worker(s), {label}", wall, baseline)
+        _print_workers(f"{workers} worker(s), {label}", statistics.median(seen), baseline)
 
 
-def _drain(work: Path, pg, redis, clips, workers: int, *, threads: int, redis_db: int) -> float:
+def _drain(work: Path, pg, redis, clips, workers: int, threads: int, tag: str, redis_db: int):
     """Seconds for `workers` workers to finish four queued one-epoch tiny jobs."""
-    run = f"drain{workers}_{threads}"
+    run = f"drain{workers}_{threads}_{tag}"
     env = _base_env(_shared(pg, redis, run, redis_db=redis_db))
     env["VOICESMITH_TRAINING_THREADS"] = str(threads)
     data_dir = work / run
@@ -193,7 +199,7 @@ def _print_load(name: str, latencies: list[float], args) -> None:
 
 def _print_workers(label: str, wall: float, baseline: float) -> None:
     print(
-        f"4 queued tiny jobs, {label:38s} {wall:6.1f} s, {wall / baseline:.2f}x "
+        f"4 queued tiny jobs, {label:38s} median {wall:6.1f} s, {wall / baseline:.2f}x "
         f"(on {os.cpu_count()} CPU cores)",
         flush=True,
     )
