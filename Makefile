@@ -3,31 +3,54 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-# The stamp tracks pyproject.toml, so a second run on a warm machine skips pip entirely.
-STAMP := $(VENV)/.installed
+# uv installs exactly what uv.lock holds. It is itself pinned, and bootstrapped from PyPI
+# into .tools/ with the machine's own pip, so a fresh clone needs nothing but Python.
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export UV_PYTHON := $(PYTHON)
+# The one download uv may make is a package from the lock; never an interpreter.
+export UV_PYTHON_DOWNLOADS := never
 # Each is both the command looked for and the Debian package that provides it.
 OS_PACKAGES := ffmpeg espeak-ng npm
 BROWSER_PACKAGES := chromium
-# The npm stamp tracks the lock file, as the venv stamp tracks pyproject.toml.
+# The npm stamp tracks the lock file, as uv tracks uv.lock.
 NODE_STAMP := node_modules/.installed
 PYTEST_ARGS ?=
+LOCK_HELP := uv.lock does not match pyproject.toml: run 'make lock', then commit uv.lock
 
-.PHONY: run test install os-deps browser-deps web-deps lint
+.PHONY: run test lock lock-check python-check os-deps browser-deps web-deps lint
 
-run: install os-deps web-deps
+run: python-check $(UV) os-deps web-deps
+	$(call uv_sync,--extra train --inexact)
 	$(BIN)/voicesmith serve
 
-test: install os-deps browser-deps web-deps
+test: python-check lock-check os-deps browser-deps web-deps
+	$(call uv_sync,--extra train --extra dev)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-install: $(STAMP)
+# A no-op sync takes a tenth of a second, so there is no stamp to go stale; `--frozen`
+# installs the lock as it is and never re-resolves. `make run` leaves the test tools be.
+define uv_sync
+	@$(UV) sync --frozen --quiet $(1)
+endef
 
-$(STAMP): pyproject.toml
+python-check:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
 		|| { echo "voicesmith needs Python 3.11 or newer; set PYTHON=python3.11"; exit 1; }
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[train,dev]'
-	@touch $(STAMP)
+
+$(UV):
+	@test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# Refresh the lock on purpose: after editing dependencies in pyproject.toml, or to take
+# upstream releases (`make lock LOCK_ARGS=--upgrade`). Then run `make test` and commit.
+lock: $(UV)
+	$(UV) lock $(LOCK_ARGS)
+
+lock-check: $(UV)
+	@$(UV) lock --check --quiet || { echo "$(LOCK_HELP)"; exit 1; }
 
 web-deps: $(NODE_STAMP)
 
@@ -54,6 +77,7 @@ define apt_ensure
 	fi
 endef
 
-lint: install
+lint: python-check $(UV)
+	$(call uv_sync,--extra train --extra dev)
 	$(BIN)/ruff check src tests benchmarks migrations
 	$(BIN)/ruff format --check src tests benchmarks migrations

@@ -29,12 +29,12 @@ sys.path.insert(0, str(ROOT))
 
 from tests.conftest import SENTENCES, login, start_server, stop_server, upload_clips  # noqa: E402
 from tests.factories import speak  # noqa: E402
+from tests.jobs import at_step, wait_for_job  # noqa: E402
 from tests.scale.services import Postgres, Redis, ensure_packages  # noqa: E402
 from tests.scale.test_cluster import start_worker  # noqa: E402
 
 PASSWORD = "benchmark-password"
 TRAINING = "/api/v1/admin/training"
-TERMINAL = {"completed", "failed", "cancelled"}
 
 
 def main() -> None:
@@ -88,7 +88,7 @@ def _load(data_dir: Path, env: dict[str, str], clips, args) -> list[float]:
         headers = login(client, "admin", PASSWORD)
         upload_clips(client, headers, clips, "lj")
         job_id = _start(client, headers, epochs=200)
-        _wait(client, headers, job_id, lambda j: (j["progress"] or {}).get("step", 0) >= 1)
+        wait_for_job(client, headers, job_id, at_step(1), timeout=900)
         latencies = asyncio.run(_hammer(base, headers, job_id, args.clients, args.seconds))
         client.post(f"{TRAINING}/jobs/{job_id}/cancel", headers=headers)
         return latencies
@@ -136,16 +136,6 @@ def _start(client: httpx.Client, headers, *, epochs: int) -> str:
     return response.json()["job_id"]
 
 
-def _wait(client: httpx.Client, headers, job_id: str, until, timeout: float = 900) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = client.get(f"{TRAINING}/jobs/{job_id}", headers=headers).json()
-        if until(job) or job["status"] in TERMINAL:
-            return job
-        time.sleep(0.5)
-    raise TimeoutError(job_id)
-
-
 def _compare_workers(work: Path, pg: Postgres, redis: Redis, clips, repeats: int) -> None:
     """1 and 2 workers, with torch's default threads and with the cores split between them."""
     half = max(1, (os.cpu_count() or 1) // 2)
@@ -177,8 +167,8 @@ def _drain(work: Path, pg, redis, clips, workers: int, threads: int, tag: str, r
         time.sleep(3)  # the workers are up and polling before the clock starts
         started = time.monotonic()
         jobs = [_start(client, headers, epochs=1) for _ in range(4)]
-        ends = [_wait(client, headers, j, lambda job: False) for j in jobs]
-        assert all(j["status"] == "completed" for j in ends), [j["error"] for j in ends]
+        for job_id in jobs:
+            wait_for_job(client, headers, job_id, timeout=900)
         return time.monotonic() - started
     finally:
         for proc in procs:

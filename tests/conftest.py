@@ -173,3 +173,17 @@ def upload_clips(client, headers, clips, dataset: str) -> None:
             headers=headers,
         )
         assert response.status_code == 200, response.text
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the `gate` tests first: when the install is broken, nothing else can pass."""
+    items.sort(key=lambda item: item.get_closest_marker("gate") is None)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """Stop the whole session when a `gate` test fails, in seconds rather than ten minutes."""
+    report = yield
+    if report.failed and item.get_closest_marker("gate") is not None:
+        item.session.shouldstop = f"the install is broken: {item.name} failed, see above"
+    return report

@@ -17,8 +17,9 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import start_server, stop_server, upload_clips
+from tests.jobs import at_step, status_is
 from tests.scale.conftest import scale_env
-from tests.slow.conftest import Api, at_step, done
+from tests.slow.conftest import Api
 from voicesmith.db import make_engine, make_sessionmaker, run_migrations, session_scope
 from voicesmith.training.models import Job, Worker
 
@@ -62,16 +63,15 @@ def test_two_workers_share_jobs_and_a_lost_job_resumes_on_the_survivor(
     trainer = _training_pid(scale_settings, first)
     killed = next(w for w in workers if victim["worker_id"].endswith(f":{w.pid}"))
     killed.send_signal(signal.SIGKILL)
-    lost = api.wait(first, lambda j: j["status"] == "failed", timeout=60)
+    lost = api.wait(first, status_is("failed"), timeout=60)
     assert lost["error"].startswith("worker lost"), lost["error"]
     assert _gone(trainer)
 
     redis_server.restart(down_seconds=1.0)
     assert api.post(first, "resume").status_code == 200
-    resumed = api.wait(first, done)
-    assert resumed["status"] == "completed", resumed["error"]
+    resumed = api.wait(first)
     assert resumed["worker_id"] != victim["worker_id"] and resumed["attempts"] == 1
-    assert api.wait(second, done)["status"] == "completed"
+    assert api.wait(second)["status"] == "completed"
     assert 'voicesmith_jobs{status="completed"} 2.0' in _metrics(api)
 
 

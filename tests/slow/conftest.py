@@ -3,8 +3,7 @@
 import json
 import os
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -12,9 +11,7 @@ import pytest
 
 from tests.conftest import ADMIN_PASSWORD, login, start_server, stop_server, upload_clips
 from tests.factories import fixture_clips
-
-JOBS = "/api/v1/admin/training/jobs"
-TERMINAL = {"completed", "failed", "cancelled"}
+from tests.jobs import JOBS, Predicate, completed, done, wait_for
 
 
 class Api:
@@ -37,7 +34,7 @@ class Api:
     def delete_started(self) -> None:
         """Cancel and delete the jobs started since the last call, except the kept ones."""
         for job_id in [j for j in self.started if j not in self.kept]:
-            if self.job(job_id).get("status") not in TERMINAL:
+            if not done(self.job(job_id)):
                 self.post(job_id, "cancel")
                 self.wait(job_id, done, timeout=60)
             self.client.delete(f"{JOBS}/{job_id}", headers=self.headers)
@@ -49,23 +46,9 @@ class Api:
     def post(self, job_id: str, action: str) -> httpx.Response:
         return self.client.post(f"{JOBS}/{job_id}/{action}", headers=self.headers)
 
-    def wait(self, job_id: str, until: Callable[[dict], bool], timeout: float = 420) -> dict:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            job = self.job(job_id)
-            if until(job):
-                return job
-            assert job["status"] not in TERMINAL or until(job), job
-            time.sleep(0.25)
-        raise AssertionError(f"timed out waiting on {job_id}: {self.job(job_id)}")
-
-
-def done(job: dict) -> bool:
-    return job["status"] in TERMINAL
-
-
-def at_step(n: int) -> Callable[[dict], bool]:
-    return lambda job: job["status"] == "training" and (job["progress"] or {}).get("step", 0) >= n
+    def wait(self, job_id: str, until: Predicate = completed, timeout: float = 420) -> dict:
+        """Wait until `until` holds; a job that ends otherwise fails the test with its error."""
+        return wait_for(lambda: self.job(job_id), until, timeout=timeout)
 
 
 @pytest.fixture(scope="session")
@@ -87,7 +70,8 @@ def tiny_job(server: Api) -> dict:
     events: list[tuple[str, dict]] = []
     reader = threading.Thread(target=_read_events, args=(server, job_id, events), daemon=True)
     reader.start()
-    job = server.wait(job_id, done)
+    # A failed session model fails every test that uses it, each with the job's error.
+    job = server.wait(job_id, completed)
     reader.join(timeout=30)
     return {"job": job, "events": events, "dir": server.data_dir / "training_runs" / job_id}
 

@@ -6,7 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.slow.conftest import Api, at_step, done
+from tests.jobs import at_step, status_is
+from tests.slow.conftest import Api
 
 pytestmark = [pytest.mark.slow, pytest.mark.hardening]
 SPEAK = "/api/v1/synthesize-trained"
@@ -27,7 +28,7 @@ def test_concurrent_synthesis_while_training(server: Api, tiny_job: dict, record
         assert server.wait(job_id, at_step(before + 1))["status"] == "training"
     finally:
         server.post(job_id, "cancel")
-    assert server.wait(job_id, done)["status"] == "cancelled"
+    assert server.wait(job_id, status_is("cancelled"))["status"] == "cancelled"
 
 
 def _speak(server: Api, voice: str, text: str) -> float:

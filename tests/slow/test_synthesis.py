@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import USER_PASSWORD, login, start_server, stop_server
 from tests.factories import readme_block, run_snippet
-from tests.slow.conftest import Api, done
+from tests.slow.conftest import Api
 from voicesmith.engines.quantize import quantize_int8
 
 pytestmark = pytest.mark.slow
@@ -80,7 +80,7 @@ def test_speed_changes_the_length(server, voice, user):
 
 def test_int8_and_torch_give_the_same_length(server, user):
     job_id = server.start(epochs=1)
-    assert server.wait(job_id, done)["status"] == "completed"
+    assert server.wait(job_id)["status"] == "completed"
     job_dir = server.data_dir / "training_runs" / job_id
     # A tiny decoder's int8 copy is slower and rough, so training left none; force one.
     assert quantize_int8(job_dir, min_snr_db=0, min_speedup=0).kept
