@@ -71,13 +71,22 @@ def fixture_clips() -> list[tuple[Path, str]]:
     return [(FIXTURES / f, t) for f, t in (line.split("|", 1) for line in lines if line)]
 
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+REPO = Path(__file__).resolve().parents[1]
+README = REPO / "README.md"
+DOCS = REPO / "docs"
 
 
-def readme_block(marker: str, language: str) -> str:
-    """The code block the README fences between <!-- marker --> comments."""
-    pattern = rf"<!-- {marker} -->\n```{language}\n(.*?)```"
-    return re.search(pattern, README.read_text(encoding="utf-8"), re.S).group(1)
+def readme_block(marker: str, language: str, doc: Path | str = README) -> str:
+    """The code block a document fences between <!-- marker --> comments.
+
+    doc is the README unless told; a relative path is taken from the repository root.
+    """
+    path = REPO / doc
+    pattern = rf"<!-- {re.escape(marker)} -->\n```{re.escape(language)}\n(.*?)```"
+    found = re.search(pattern, path.read_text(encoding="utf-8"), re.S)
+    if found is None:
+        raise LookupError(f"{path} has no {language} block marked {marker}")
+    return found.group(1)
 
 
 def run_snippet(command: list[str], *, env: dict[str, str], cwd: Path):

@@ -12,7 +12,7 @@ _DEFAULT_SECRETS = {"admin", "password", "changeme", "changethis", "secret", "vo
 
 
 class Settings(BaseSettings):
-    """Every knob of the service; see the README for what each one does."""
+    """Every knob of the service; docs/CONFIGURATION.md says what each one does."""
 
     model_config = SettingsConfigDict(env_prefix="VOICESMITH_", env_file=".env", extra="ignore")
 

@@ -243,7 +243,7 @@ def test_cli_synth_writes_a_file(server, voice, tmp_path):
 
 
 def test_readme_openai_example_runs(server, voice, user, tmp_path):
-    code = readme_block("openai-example", "python")
+    code = readme_block("openai-example", "python", doc="docs/API.md")
     env = {
         **os.environ,
         "VS": str(server.client.base_url).rstrip("/"),
