@@ -8,8 +8,11 @@ per second, first on SQLite with the SQLite queue, then on PostgreSQL with Redis
 drain four queued one-epoch `scratch:tiny` jobs, with torch's default threads and with
 VOICESMITH_TRAINING_THREADS splitting the cores; median wall times of --repeats rounds.
 Private PostgreSQL and Redis servers are started on free ports (tests/scale/services.py).
-Run: .venv/bin/python benchmarks/api_load.py [--seconds 30] [--clients 50] [--repeats 3]
-[--skip-load] [--skip-workers]
+With --rate R, (a) is open-loop instead: requests leave on a fixed schedule of R per second
+whatever the answers do, and each latency counts from its scheduled send time, so a stall
+shows up in full rather than slowing the senders down (no coordinated omission).
+Run: .venv/bin/python benchmarks/api_load.py [--seconds 30] [--clients 50 | --rate 100]
+[--repeats 3] [--skip-load] [--skip-workers]
 """
 
 import argparse
@@ -61,7 +64,8 @@ def main() -> None:
 def _parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=30.0)
-    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--clients", type=int, default=50, help="closed-loop clients")
+    parser.add_argument("--rate", type=float, default=0, help="open loop: requests per second")
     parser.add_argument("--skip-workers", action="store_true")
     parser.add_argument("--skip-load", action="store_true")
     parser.add_argument("--repeats", type=int, default=3, help="runs of each worker setup")
@@ -89,7 +93,7 @@ def _load(data_dir: Path, env: dict[str, str], clips, args) -> list[float]:
         upload_clips(client, headers, clips, "lj")
         job_id = _start(client, headers, epochs=200)
         wait_for_job(client, headers, job_id, at_step(1), timeout=900)
-        latencies = asyncio.run(_hammer(base, headers, job_id, args.clients, args.seconds))
+        latencies = asyncio.run(_drive(base, headers, job_id, args))
         client.post(f"{TRAINING}/jobs/{job_id}/cancel", headers=headers)
         return latencies
     except httpx.HTTPStatusError:
@@ -100,20 +104,46 @@ def _load(data_dir: Path, env: dict[str, str], clips, args) -> list[float]:
             stop_server(proc)
 
 
-async def _hammer(base: str, headers, job_id: str, clients: int, seconds: float) -> list[float]:
-    """`clients` loops over four read endpoints until `seconds` have passed."""
+async def _drive(base: str, headers, job_id: str, args) -> list[float]:
+    """Latencies of the four read endpoints, closed-loop or at a fixed rate."""
     paths = [f"{TRAINING}/jobs", f"{TRAINING}/jobs/{job_id}", f"{TRAINING}/datasets"]
     paths.append(f"{TRAINING}/datasets/lj")
-    deadline = time.monotonic() + seconds
     # aiohttp, not httpx: httpx's async pool costs more CPU per request than the server here,
-    # and the load generator shares the server's cores.
-    connector = aiohttp.TCPConnector(limit=clients)
+    # and the load generator shares the server's cores. No connection limit in open loop:
+    # a request must never queue in the client, or its wait would hide the server's.
+    connector = aiohttp.TCPConnector(limit=0 if args.rate else args.clients)
     timeout = aiohttp.ClientTimeout(total=60)
     session = aiohttp.ClientSession(base, headers=headers, connector=connector, timeout=timeout)
     async with session as c:
-        runs = [_client_loop(c, paths[n % 4 :] + paths[: n % 4], deadline) for n in range(clients)]
-        results = await asyncio.gather(*runs)
+        if args.rate:
+            return await _open_loop(c, paths, args.rate, args.seconds)
+        return await _closed_loop(c, paths, args.clients, args.seconds)
+
+
+async def _closed_loop(c: aiohttp.ClientSession, paths, clients: int, seconds: float) -> list:
+    """`clients` loops over the paths until `seconds` have passed."""
+    deadline = time.monotonic() + seconds
+    runs = [_client_loop(c, paths[n % 4 :] + paths[: n % 4], deadline) for n in range(clients)]
+    results = await asyncio.gather(*runs)
     return [latency for run in results for latency in run]
+
+
+async def _open_loop(c: aiohttp.ClientSession, paths, rate: float, seconds: float) -> list:
+    """Send `rate` requests a second on a fixed schedule, whatever the answers do."""
+    start, sent = time.perf_counter() + 0.1, []
+    for n in range(int(rate * seconds)):
+        scheduled = start + n / rate
+        await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
+        sent.append(asyncio.create_task(_get_since(c, paths[n % len(paths)], scheduled)))
+    return list(await asyncio.gather(*sent))
+
+
+async def _get_since(client: aiohttp.ClientSession, path: str, scheduled: float) -> float:
+    """One GET; seconds from when it was scheduled to leave until its body arrived."""
+    async with client.get(path) as response:
+        response.raise_for_status()
+        await response.read()
+    return time.perf_counter() - scheduled
 
 
 async def _client_loop(client: aiohttp.ClientSession, paths: list[str], deadline: float) -> list:
@@ -179,8 +209,9 @@ def _drain(work: Path, pg, redis, clips, workers: int, threads: int, tag: str, r
 def _print_load(name: str, latencies: list[float], args) -> None:
     ms = sorted(x * 1000 for x in latencies)
     p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
+    load = f"open loop {args.rate:.0f} req/s" if args.rate else f"{args.clients} clients"
     print(
-        f"{name:9s} {args.clients} clients x {args.seconds:.0f} s while training: "
+        f"{name:9s} {load} x {args.seconds:.0f} s while training: "
         f"{len(ms)} requests, p50 {statistics.median(ms):.1f} ms, p99 {p99:.1f} ms, "
         f"{len(ms) / args.seconds:.0f} req/s",
         flush=True,
