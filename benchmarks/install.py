@@ -2,10 +2,11 @@
 
 Each round clones this repository twice into a temporary folder and serves each clone with
 a fresh data dir: (a) the README's way, `make run`, which installs uv.lock with uv; (b) the
-baseline, `pip install -e '.[train,dev]'` into a fresh venv, `npm ci`, `voicesmith serve`.
-Neither clone has a `.venv`. The wheel caches (pip's and uv's) are shared across rounds, so
-every round after the first runs with warm caches; the output says how full each cache was.
-The rounds alternate a and b, and the ratio is of the medians.
+same with an empty uv cache of its own, so every wheel is downloaded; (c) the baseline,
+`pip install -e '.[train,dev]'` into a fresh venv, `npm ci`, `voicesmith serve`. No clone
+has a `.venv`. The wheel caches (pip's and uv's) are shared across rounds, so rounds after
+the first may run warm; the output says how full each cache was before each run. The rounds
+alternate a, b and c, and the ratios are of the medians.
 Run: .venv/bin/python benchmarks/install.py [--rounds 3]
 """
 
@@ -29,11 +30,13 @@ CACHES = {"pip": Path.home() / ".cache" / "pip", "uv": Path.home() / ".cache" / 
 
 
 def main() -> None:
-    """Alternate the two installs and print their medians side by side."""
+    """Alternate the three installs and print their medians side by side."""
     args = _parse()
-    times: dict[str, list[float]] = {"make run (uv)": [], "pip baseline": []}
+    runs = (("pip baseline", _pip_serve), ("uv, cold cache", _make_run_cold))
+    runs += (("make run (uv)", _make_run),)
+    times: dict[str, list[float]] = {name: [] for name, _ in runs}
     for round_ in range(1, args.rounds + 1):
-        for name, serve in (("pip baseline", _pip_serve), ("make run (uv)", _make_run)):
+        for name, serve in runs:
             caches = _cache_sizes()
             seconds = _timed_first_run(serve)
             times[name].append(seconds)
@@ -89,6 +92,11 @@ def _environment(work: Path, port: int) -> dict[str, str]:
 def _make_run(clone: Path, env: dict) -> subprocess.Popen:
     """The README's first command."""
     return _spawn(["make", "run"], clone, env)
+
+
+def _make_run_cold(clone: Path, env: dict) -> subprocess.Popen:
+    """`make run` with a uv cache of its own, empty, removed with the clone's folder."""
+    return _spawn(["make", "run"], clone, {**env, "UV_CACHE_DIR": str(clone.parent / "uv")})
 
 
 def _pip_serve(clone: Path, env: dict) -> subprocess.Popen:
