@@ -18,8 +18,9 @@ import pytest
 
 from tests.conftest import free_port
 from tests.factories import speak
+from voicesmith.core.files import write_wav_temp
 from voicesmith.datasets.audio import decode_to_pcm16
-from voicesmith.datasets.layout import render_metadata, write_wav_temp
+from voicesmith.datasets.layout import render_metadata
 from voicesmith.engines.base_models import (
     BaseModelError,
     EngineError,

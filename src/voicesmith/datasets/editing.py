@@ -7,12 +7,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from voicesmith.config import Settings
+from voicesmith.core.text import cer
 from voicesmith.datasets import ingest, layout
 from voicesmith.datasets.models import Clip, ClipStatus, Dataset
 from voicesmith.datasets.service import get_dataset, sync_dataset, validate_transcript
 from voicesmith.errors import Conflict, NotFound
 from voicesmith.training.models import ACTIVE, Job
-from voicesmith.transcripts.text import cer
 
 
 def dataset_or_404(*, session: Session, name: str) -> Dataset:

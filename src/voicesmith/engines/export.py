@@ -7,16 +7,13 @@ copy (quantize.py) follows, which synthesis prefers.
 
 import argparse
 import io
-import os
 import sys
-import tempfile
 import time
 import warnings
 from pathlib import Path
 
-from voicesmith.datasets.layout import fsync_dir
+from voicesmith.core.files import atomic_write_bytes, link_or_copy
 from voicesmith.engines.base_models import EngineError
-from voicesmith.engines.job_files import link_or_copy
 from voicesmith.engines.quantize import quantize_int8
 from voicesmith.engines.voice import (
     CONFIG_FILE,
@@ -49,7 +46,8 @@ def export_onnx(job_dir: Path, checkpoint: Path | None = None) -> Path:
     target = job_dir / ONNX_FILE
     # The int8 copy belongs to the old model.onnx; quantize_int8 makes a new one.
     (job_dir / INT8_ONNX_FILE).unlink(missing_ok=True)
-    _atomic_write_bytes(target, graph.SerializeToString())
+    # mkstemp makes it private; a model is no secret
+    atomic_write_bytes(target, graph.SerializeToString(), mode=0o644)
     return target
 
 
@@ -86,22 +84,6 @@ def _remove_stale_parts(job_dir: Path) -> None:
     for part in job_dir.glob(f".{ONNX_FILE}.*.part"):
         if time.time() - part.stat().st_mtime > STALE_PART_SECONDS:
             part.unlink(missing_ok=True)
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Replace path with data via a fsynced temporary file in the same directory."""
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(name, 0o644)  # mkstemp makes it private; a model is no secret
-        os.replace(name, path)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
 
 
 def make_random_model_dir(path: Path, preset: str = "scratch:full") -> Path:

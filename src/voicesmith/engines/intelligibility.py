@@ -5,9 +5,9 @@ import statistics
 from collections import defaultdict
 from pathlib import Path
 
+from voicesmith.core.text import cer
+from voicesmith.engines import asr
 from voicesmith.engines.job_files import Job, Progress
-from voicesmith.transcripts import asr
-from voicesmith.transcripts.text import cer
 
 SAMPLE_NAME = re.compile(r"step_(\d+)_(\d+)\.wav")
 # Older evaluations matter less, and each costs a recognition per sentence.

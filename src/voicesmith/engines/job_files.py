@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from voicesmith.datasets.layout import atomic_write_text
+from voicesmith.core.files import atomic_write_text, link_or_copy
 from voicesmith.engines.base_models import EngineError
 
 CHECKPOINT_RE = re.compile(r"^(checkpoint|best_model)_(\d+)\.pth$")
@@ -213,14 +213,3 @@ def ensure_seed_layout(job_dir: Path) -> None:
     if source is None:
         raise JobError("training ended without a checkpoint")
     link_or_copy(source, job_dir / "best_model.pth")
-
-
-def link_or_copy(source: Path, target: Path) -> None:
-    """Make target the same file as source: a hard link saves a full model's worth of disk."""
-    temporary = target.with_name(f".{target.name}.part")
-    temporary.unlink(missing_ok=True)
-    try:
-        os.link(source, temporary)
-    except OSError:
-        shutil.copyfile(source, temporary)
-    os.replace(temporary, target)

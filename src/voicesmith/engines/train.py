@@ -18,7 +18,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from voicesmith.datasets.layout import atomic_write_text
+from voicesmith.core.files import atomic_write_text
 from voicesmith.engines import intelligibility
 from voicesmith.engines.base_models import (
     ZOO_NAME_RE,

@@ -18,9 +18,8 @@ from TTS.tts.configs.vits_config import VitsArgs, VitsConfig
 from TTS.tts.datasets import load_tts_samples
 from TTS.tts.models.vits import Vits
 
-from voicesmith.datasets.layout import write_wav_temp
+from voicesmith.core.files import link_or_copy, write_wav_temp
 from voicesmith.engines.base_models import EngineError
-from voicesmith.engines.job_files import link_or_copy
 from voicesmith.engines.vocab import preset_text_config
 
 SAMPLE_RATE = 22050

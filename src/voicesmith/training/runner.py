@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from voicesmith.config import Settings
-from voicesmith.datasets.layout import atomic_write_text
+from voicesmith.core.files import atomic_write_text
 from voicesmith.db import session_scope, utcnow
 from voicesmith.training import service
 from voicesmith.training.models import Job, JobStatus

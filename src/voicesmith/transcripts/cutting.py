@@ -8,6 +8,8 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from voicesmith.config import Settings
+from voicesmith.core import text
+from voicesmith.core.files import write_wav_temp
 from voicesmith.datasets import ingest, layout, quality
 from voicesmith.datasets.audio import TARGET_RATE, AudioDecodeError, DecodedAudio, decode_to_pcm16
 from voicesmith.datasets.bulk import Prepared
@@ -17,8 +19,9 @@ from voicesmith.datasets.service import (
     sync_dataset,
     validate_transcript,
 )
+from voicesmith.engines import asr
 from voicesmith.errors import BadInput, VoicesmithError
-from voicesmith.transcripts import align, asr, split, text
+from voicesmith.transcripts import align, split
 from voicesmith.transcripts.models import LongImport
 
 MAX_NOTED = 5
@@ -127,7 +130,7 @@ def _cut(
         decoded.source_channels,
     )  # fmt: skip
     converted = ingest.convert(part, cleanup, settings)
-    original = layout.write_wav_temp(samples, TARGET_RATE, settings.data_dir / "tmp")
+    original = write_wav_temp(samples, TARGET_RATE, settings.data_dir / "tmp")
     with original.open("rb") as handle:
         digest = ingest.file_digest(handle)
     source = ingest.ClipSource(f"{name}.wav", transcript, part, converted, digest)
