@@ -20,7 +20,6 @@ from voicesmith.auth.router import admin_router as users_router
 from voicesmith.auth.router import router as auth_router
 from voicesmith.config import Settings, get_settings
 from voicesmith.datasets.router import router as datasets_router
-from voicesmith.datasets.scrub import scrub
 from voicesmith.db import (
     make_engine,
     make_sessionmaker,
@@ -42,6 +41,7 @@ from voicesmith.synthesis.service import Synthesizer
 from voicesmith.training import liveness, tasks
 from voicesmith.training.router import router as training_router
 from voicesmith.transcripts import tasks as asr_tasks
+from voicesmith.transcripts.longform import scrub_leftovers as scrub
 from voicesmith.transcripts.router import LONG_UPLOAD_PATH
 from voicesmith.transcripts.router import router as transcripts_router
 from voicesmith.web import install as install_web

@@ -24,6 +24,7 @@ from voicesmith.datasets.schemas import (
 )
 from voicesmith.deps import SessionDep, SettingsDep, require_admin
 from voicesmith.errors import BadInput
+from voicesmith.training import service as training_service
 
 router = APIRouter(
     prefix="/api/v1/admin/training", tags=["datasets"], dependencies=[Depends(require_admin)]
@@ -213,5 +214,5 @@ def delete_clip(name: str, clip: str, session: SessionDep, settings: SettingsDep
 @router.delete("/datasets/{name}")
 def delete_dataset(name: str, session: SessionDep, settings: SettingsDep) -> dict:
     """Delete a dataset and its files; refused while a job uses it."""
-    editing.delete_dataset(session=session, settings=settings, name=name)
+    training_service.delete_dataset(session=session, settings=settings, name=name)
     return {"status": "deleted", "dataset": name}

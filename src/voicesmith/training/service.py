@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from voicesmith.config import Settings
-from voicesmith.datasets import layout
+from voicesmith.datasets import editing, layout
 from voicesmith.datasets.models import Clip, ClipStatus, Dataset
 from voicesmith.datasets.service import get_dataset, validate_dataset_name
 from voicesmith.db import utcnow
@@ -235,6 +235,22 @@ def delete(*, session: Session, job_id: str) -> None:
     shutil.rmtree(job.output_dir, ignore_errors=True)
     session.delete(job)
     session.commit()
+
+
+def delete_dataset(*, session: Session, settings: Settings, name: str) -> None:
+    """Delete a dataset and its files, unless a job is queued or training on it."""
+    editing.delete_dataset(
+        session=session,
+        settings=settings,
+        name=name,
+        in_use=lambda dataset: active_job_on(session=session, dataset=dataset),
+    )
+
+
+def active_job_on(*, session: Session, dataset: str) -> str | None:
+    """The id of a job queued or training on the dataset, if there is one."""
+    query = select(Job.id).where(Job.dataset_name == dataset, Job.status.in_(ACTIVE))
+    return session.scalar(query)
 
 
 def finish(job: Job, status: JobStatus, *, error: str | None) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from voicesmith.config import Settings
 from voicesmith.datasets import ingest
+from voicesmith.datasets.scrub import ScrubReport, scrub
 from voicesmith.datasets.service import check_size, validate_dataset_name
 from voicesmith.db import utcnow
 from voicesmith.errors import BadInput, NotFound, VoicesmithError
@@ -118,6 +119,17 @@ def unfinished(session: Session) -> list[int]:
     ids = list(session.scalars(query.order_by(LongImport.id)))
     session.commit()
     return ids
+
+
+def waiting_recordings(*, session: Session) -> set[str]:
+    """The long recordings in tmp/ that a queued or running import will still read."""
+    query = select(LongImport.source_path).where(LongImport.status.in_(UNFINISHED))
+    return {Path(p).name for p in session.scalars(query)}
+
+
+def scrub_leftovers(*, session: Session, settings: Settings) -> ScrubReport:
+    """The start-up scrub, sparing the recordings that imports still wait on."""
+    return scrub(session=session, settings=settings, keep=waiting_recordings(session=session))
 
 
 def run_import(

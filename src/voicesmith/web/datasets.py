@@ -9,6 +9,7 @@ from voicesmith.datasets import editing, service
 from voicesmith.datasets.router import export_response, store_batch, store_one
 from voicesmith.datasets.schemas import BatchResponse, ClipOut, UploadResponse
 from voicesmith.deps import SessionDep, SettingsDep
+from voicesmith.training import service as training_service
 from voicesmith.transcripts import service as transcripts
 from voicesmith.web.render import fragment, html
 from voicesmith.web.session import ActionAdmin
@@ -110,7 +111,7 @@ def delete_dataset(
     name: str, session: SessionDep, settings: SettingsDep, _admin: ActionAdmin
 ) -> Response:
     """Delete a dataset, then go back to the Training tab."""
-    editing.delete_dataset(session=session, settings=settings, name=name)
+    training_service.delete_dataset(session=session, settings=settings, name=name)
     return Response(status_code=200, headers={"HX-Redirect": "/admin/training"})
 
 
