@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from voicesmith.config import Settings
-from voicesmith.engines.voice import INT8_ONNX_FILE, ONNX_FILE
+from voicesmith.engines.runfiles import INT8_ONNX_FILE, ONNX_FILE
 from voicesmith.errors import BadInput, Conflict, NotFound, Unavailable
 from voicesmith.synthesis import text as texts
 from voicesmith.synthesis.cache import VoiceCache
