@@ -68,6 +68,8 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool = Fals
     app.state.asr_worker = None
     app.state.asr_huey = build_huey(settings, ASR_QUEUE_NAME)
     app.state.enqueue_asr = asr_tasks.register(app.state.asr_huey, lambda: app.state.asr_worker)
+    app.state.enqueue_transcribe = app.state.enqueue_asr.transcribe  # for deps.EnqueueTranscribe
+    app.state.enqueue_long_import = app.state.enqueue_asr.long_import
     app.state.synthesizer = Synthesizer(settings)
     routers = (
         auth_router,

@@ -62,6 +62,29 @@ def create_import(
     return row
 
 
+def queue_import(
+    *,
+    session: Session,
+    settings: Settings,
+    dataset_name: str,
+    audio: BinaryIO,
+    filename: str,
+    transcript: str,
+    enqueue: Callable[[int], object],
+) -> LongImport:
+    """Accept a long recording and queue the import that splits it in the background."""
+    row = create_import(
+        session=session,
+        settings=settings,
+        dataset_name=dataset_name,
+        audio=audio,
+        filename=filename,
+        transcript=transcript,
+    )
+    enqueue(row.id)
+    return row
+
+
 def _full_transcript(transcript: str) -> str:
     """The whole recording's transcript on one line, or "" for none."""
     if "|" in transcript:
@@ -113,7 +136,7 @@ def get_import(*, session: Session, import_id: int) -> LongImport:
     return row
 
 
-def unfinished(session: Session) -> list[int]:
+def unfinished(*, session: Session) -> list[int]:
     """Imports a stopped worker left queued or running."""
     query = select(LongImport.id).where(LongImport.status.in_(UNFINISHED))
     ids = list(session.scalars(query.order_by(LongImport.id)))

@@ -28,7 +28,7 @@ class Target:
     wav: Path
 
 
-def needs_asr(session: Session) -> list[int]:
+def needs_asr(*, session: Session) -> list[int]:
     """Ids of clips not yet recognised: waiting for a transcript or for their check."""
     query = select(Clip.id).where(
         or_(
