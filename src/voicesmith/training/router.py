@@ -67,7 +67,7 @@ def get_log(
     job_id: str, session: SessionDep, tail: Annotated[int, Query(ge=1, le=10_000)] = 200
 ) -> str:
     """The last lines of the job's train.log."""
-    return service.log_tail(service.get_job(session=session, job_id=job_id), tail)
+    return service.log_tail(session=session, job_id=job_id, lines=tail)
 
 
 @router.post("/jobs/{job_id}/cancel")

@@ -183,8 +183,9 @@ def log_path(job: Job) -> Path:
     return runfiles.log_path(Path(job.output_dir))
 
 
-def log_tail(job: Job, lines: int) -> str:
-    """The last lines of the job's log, read from the end of the file."""
+def log_tail(*, session: Session, job_id: str, lines: int) -> str:
+    """The last lines of a job's log, read from the end of the file."""
+    job = get_job(session=session, job_id=job_id)
     return runfiles.log_tail(Path(job.output_dir), lines)
 
 

@@ -1,12 +1,11 @@
 """Long recordings: accept the upload, then split it at pauses into transcribed clips."""
 
 import logging
-import os
 import re
 import shutil
-import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
@@ -15,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from voicesmith.config import Settings
+from voicesmith.core.files import write_temp
 from voicesmith.datasets import ingest
 from voicesmith.datasets.scrub import ScrubReport, scrub
 from voicesmith.datasets.service import check_size, validate_dataset_name
@@ -94,16 +94,13 @@ def _full_transcript(transcript: str) -> str:
 
 def _keep(audio: BinaryIO, settings: Settings, filename: str) -> Path:
     """Copy the upload into tmp/, where it waits for the background task."""
-    tmp_dir = settings.data_dir / "tmp"
-    tmp_dir.mkdir(parents=True, exist_ok=True)
     suffix = Path(filename).suffix.lower()
     # Only a plain extension reaches the file name; the decoder does not need it anyway.
     suffix = suffix if SAFE_SUFFIX.fullmatch(suffix) else ".bin"
-    fd, name = tempfile.mkstemp(prefix="long-", suffix=suffix, dir=tmp_dir)
     audio.seek(0)
-    with os.fdopen(fd, "wb") as handle:
-        shutil.copyfileobj(audio, handle)
-    return Path(name)
+    copy = partial(shutil.copyfileobj, audio)
+    # No fsync: the copy only waits in tmp/ for the background task, and the scrub clears it.
+    return write_temp(settings.data_dir / "tmp", copy, prefix="long-", suffix=suffix, sync=False)
 
 
 def _probe(path: Path, max_seconds: float) -> float | None:

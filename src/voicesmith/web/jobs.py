@@ -84,7 +84,7 @@ def metrics(
 @router.get("/jobs/{job_id}/log", response_class=PlainTextResponse)
 def log(job_id: str, session: SessionDep, _admin: ActionAdmin) -> str:
     """The log's tail, without the trainer's terminal colour codes."""
-    tail = service.log_tail(service.get_job(session=session, job_id=job_id), LOG_TAIL_LINES)
+    tail = service.log_tail(session=session, job_id=job_id, lines=LOG_TAIL_LINES)
     return ANSI_RE.sub("", tail)
 
 
