@@ -28,6 +28,7 @@ run: python-check $(UV) os-deps web-deps
 
 test: python-check lock-check os-deps browser-deps web-deps
 	$(call uv_sync,--extra train --extra dev)
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # A no-op sync takes a tenth of a second, so there is no stamp to go stale; `--frozen`

@@ -28,8 +28,8 @@ from ingest import _make_clips  # noqa: E402  (the same generated set, beside th
 from tests.conftest import login, start_server, stop_server  # noqa: E402
 from tests.factories import source_seconds  # noqa: E402
 from voicesmith.config import Settings  # noqa: E402
-from voicesmith.transcripts import asr  # noqa: E402
-from voicesmith.transcripts.text import cer  # noqa: E402
+from voicesmith.core.text import cer  # noqa: E402
+from voicesmith.engines import asr  # noqa: E402
 
 PASSWORD = "benchmark-password"
 API = "/api/v1/admin/training"

@@ -19,7 +19,8 @@ def main(dataset_dir: str, out_dir: str, preset: str, epochs: str, batch_size: s
     from trainer import Trainer, TrainerArgs
     from TTS.tts.models.vits import Vits
 
-    from voicesmith.engines import vits
+    from voicesmith.engines.training import vits
+    from voicesmith.engines.vits import preset_config
 
     run = vits.RunSettings(
         job_dir=Path(out_dir),
@@ -32,7 +33,7 @@ def main(dataset_dir: str, out_dir: str, preset: str, epochs: str, batch_size: s
         seed=54321,
         use_cuda=torch.cuda.is_available(),
     )
-    config = vits.apply_settings(vits.preset_config(preset), run)
+    config = vits.apply_settings(preset_config(preset), run)
     train, evaluation = vits.load_samples(config, Path(dataset_dir), None, run.seed)
     model = Vits.init_from_config(config)
     trainer = Trainer(

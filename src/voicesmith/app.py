@@ -20,7 +20,6 @@ from voicesmith.auth.router import admin_router as users_router
 from voicesmith.auth.router import router as auth_router
 from voicesmith.config import Settings, get_settings
 from voicesmith.datasets.router import router as datasets_router
-from voicesmith.datasets.scrub import scrub
 from voicesmith.db import (
     make_engine,
     make_sessionmaker,
@@ -42,6 +41,7 @@ from voicesmith.synthesis.service import Synthesizer
 from voicesmith.training import liveness, tasks
 from voicesmith.training.router import router as training_router
 from voicesmith.transcripts import tasks as asr_tasks
+from voicesmith.transcripts.longform import scrub_leftovers as scrub
 from voicesmith.transcripts.router import LONG_UPLOAD_PATH
 from voicesmith.transcripts.router import router as transcripts_router
 from voicesmith.web import install as install_web
@@ -68,6 +68,8 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool = Fals
     app.state.asr_worker = None
     app.state.asr_huey = build_huey(settings, ASR_QUEUE_NAME)
     app.state.enqueue_asr = asr_tasks.register(app.state.asr_huey, lambda: app.state.asr_worker)
+    app.state.enqueue_transcribe = app.state.enqueue_asr.transcribe  # for deps.EnqueueTranscribe
+    app.state.enqueue_long_import = app.state.enqueue_asr.long_import
     app.state.synthesizer = Synthesizer(settings)
     routers = (
         auth_router,

@@ -1,12 +1,12 @@
 """Annotated dependency aliases shared by every router."""
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Protocol
 
 import anyio.to_thread
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from voicesmith.auth.models import Role, User
 from voicesmith.auth.service import user_for_token
@@ -82,3 +82,49 @@ async def require_admin(user: CurrentUser) -> User:
 
 
 CurrentAdmin = Annotated[User, Depends(require_admin)]
+
+
+# The queues are wired by app.py at start-up; routes declare them as typed parameters, and
+# these types stay free of the domain packages that own the tasks.
+class EnqueueJob(Protocol):
+    """Puts a training job on the queue by id."""
+
+    def __call__(self, job_id: str, /) -> object: ...
+
+
+class EnqueueClips(Protocol):
+    """Puts clips on the speech-recognition queue, to transcribe or check them."""
+
+    def __call__(self, clip_ids: list[int], /) -> object: ...
+
+
+class EnqueueImport(Protocol):
+    """Puts a long-recording import on the speech-recognition queue by id."""
+
+    def __call__(self, import_id: int, /) -> object: ...
+
+
+async def get_enqueue_training(request: Request) -> EnqueueJob:
+    """The function that queues training jobs."""
+    return request.app.state.enqueue_training
+
+
+async def get_enqueue_transcribe(request: Request) -> EnqueueClips:
+    """The function that queues clips for speech recognition."""
+    return request.app.state.enqueue_transcribe
+
+
+async def get_enqueue_long_import(request: Request) -> EnqueueImport:
+    """The function that queues long-recording imports."""
+    return request.app.state.enqueue_long_import
+
+
+async def get_sessions(request: Request) -> sessionmaker[Session]:
+    """The session factory, for work that outlives the request's own session (streams)."""
+    return request.app.state.sessionmaker
+
+
+EnqueueTraining = Annotated[EnqueueJob, Depends(get_enqueue_training)]
+EnqueueTranscribe = Annotated[EnqueueClips, Depends(get_enqueue_transcribe)]
+EnqueueLongImport = Annotated[EnqueueImport, Depends(get_enqueue_long_import)]
+SessionsDep = Annotated[sessionmaker[Session], Depends(get_sessions)]

@@ -11,7 +11,7 @@ from tests.conftest import ADMIN_PASSWORD, SENTENCES, login
 from tests.factories import read_pcm, speak, write_pcm, write_tone
 from voicesmith.app import create_app
 from voicesmith.config import Settings
-from voicesmith.transcripts.text import cer
+from voicesmith.core.text import cer
 
 API = "/api/v1/admin/training"
 MORE = [

@@ -15,7 +15,7 @@ from tests.factories import write_pcm
 from tests.integration.test_web_session import web_login
 from voicesmith.app import create_app
 from voicesmith.config import Settings
-from voicesmith.transcripts.text import cer
+from voicesmith.core.text import cer
 
 API = "/api/v1/admin/training"
 

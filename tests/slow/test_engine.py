@@ -18,8 +18,9 @@ import pytest
 
 from tests.conftest import free_port
 from tests.factories import speak
+from voicesmith.core.files import write_wav_temp
 from voicesmith.datasets.audio import decode_to_pcm16
-from voicesmith.datasets.layout import render_metadata, write_wav_temp
+from voicesmith.datasets.layout import render_metadata
 from voicesmith.engines.base_models import (
     BaseModelError,
     EngineError,
@@ -29,7 +30,8 @@ from voicesmith.engines.base_models import (
     zoo_names,
     zoo_url,
 )
-from voicesmith.engines.job_files import Progress, find_resume_dir
+from voicesmith.engines.training.checkpoints import find_resume_dir
+from voicesmith.engines.training.progress import Progress
 from voicesmith.engines.vocab import preset_text_config, unknown_characters
 
 SENTENCES = [
@@ -93,7 +95,7 @@ def start_child(job_dir: Path, job: dict[str, object]) -> tuple[subprocess.Popen
     log = job_dir / "train.log"
     with log.open("ab") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "voicesmith.engines.train", str(job_dir)],
+            [sys.executable, "-m", "voicesmith.engines.training", str(job_dir)],
             stdout=out,
             stderr=subprocess.STDOUT,
             cwd=job_dir.parent,

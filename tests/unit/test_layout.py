@@ -5,6 +5,7 @@ import time
 
 import numpy as np
 
+from voicesmith.core.files import write_wav_temp
 from voicesmith.datasets import layout
 
 
@@ -28,7 +29,7 @@ def test_render_metadata_replaces_the_file_whole(tmp_path):
 def test_temp_wav_is_pcm16_mono(tmp_path):
     import wave
 
-    path = layout.write_wav_temp(np.zeros(2205, dtype=np.int16), 22050, tmp_path)
+    path = write_wav_temp(np.zeros(2205, dtype=np.int16), 22050, tmp_path)
     with wave.open(str(path)) as wav:
         assert (wav.getnchannels(), wav.getsampwidth(), wav.getnframes()) == (1, 2, 2205)
 

@@ -1,8 +1,8 @@
 """The pure parts of transcripts: normalised CER, cutting between words, aligning user text."""
 
+from voicesmith.core.text import cer, normalize
+from voicesmith.engines.asr import Word
 from voicesmith.transcripts import align, split
-from voicesmith.transcripts.asr import Word
-from voicesmith.transcripts.text import cer, normalize
 
 
 def test_cer_ignores_case_punctuation_and_spacing():

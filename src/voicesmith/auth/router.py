@@ -1,7 +1,5 @@
 """Login, logout, whoami and admin user management."""
 
-from datetime import timedelta
-
 from fastapi import APIRouter, Depends, status
 
 from voicesmith.auth import service
@@ -32,12 +30,7 @@ admin_router = APIRouter(
 def login(body: LoginRequest, session: SessionDep, settings: SettingsDep) -> TokenResponse:
     """Exchange a username and password for a bearer token."""
     issued = service.login(
-        session=session,
-        username=body.username,
-        password=body.password,
-        ttl=timedelta(hours=settings.token_ttl_hours),
-        max_failures=settings.login_max_failures,
-        lockout=timedelta(seconds=settings.login_lockout_seconds),
+        session=session, settings=settings, username=body.username, password=body.password
     )
     return TokenResponse(access_token=issued.access_token, expires_at=issued.expires_at)
 

@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from voicesmith.auth.models import ApiToken, LoginThrottle, Role, User
+from voicesmith.config import Settings
 from voicesmith.db import utcnow
 from voicesmith.errors import BadInput, Conflict, NotFound, RateLimited, Unauthorized
 
@@ -105,7 +106,19 @@ def count_admins(*, session: Session) -> int:
     return session.scalar(select(func.count()).where(User.role == Role.ADMIN.value)) or 0
 
 
-def login(
+def login(*, session: Session, settings: Settings, username: str, password: str) -> IssuedToken:
+    """Check credentials under the settings' throttle and lockout, and issue a token."""
+    return _login(
+        session=session,
+        username=username,
+        password=password,
+        ttl=timedelta(hours=settings.token_ttl_hours),
+        max_failures=settings.login_max_failures,
+        lockout=timedelta(seconds=settings.login_lockout_seconds),
+    )
+
+
+def _login(
     *,
     session: Session,
     username: str,

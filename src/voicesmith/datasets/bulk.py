@@ -1,7 +1,7 @@
 """Bulk import: many clips and one metadata file, converted in parallel, stored in one go."""
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,16 +10,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from voicesmith.config import Settings
-from voicesmith.datasets import ingest, layout, quality
+from voicesmith.datasets import ingest, quality
 from voicesmith.datasets.metadata import match, parse_metadata
 from voicesmith.datasets.models import Clip, ClipStatus, Dataset
-from voicesmith.datasets.service import (
-    get_dataset,
-    get_or_create_dataset,
-    optional_transcript,
-    sync_dataset,
-    validate_dataset_name,
-)
+from voicesmith.datasets.service import get_dataset, optional_transcript, validate_dataset_name
+from voicesmith.datasets.storing import ClipRows, Prepared, store_clips
 from voicesmith.errors import BadInput, VoicesmithError
 
 METADATA_NAMES = ("metadata.csv", "metadata.txt", "metadata.tsv")
@@ -44,19 +39,6 @@ class BatchResult:
     # Every stored clip goes to ASR: to transcribe it, or to check the transcript it came with.
     clip_ids: list[int]
     pending: int
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """A converted clip and its original, waiting in tmp/ to be committed."""
-
-    source: ingest.ClipSource
-    original: Path
-
-    def discard(self) -> None:
-        """Remove whatever of the temporary files was not moved into the dataset."""
-        self.source.converted.wav.unlink(missing_ok=True)
-        self.original.unlink(missing_ok=True)
 
 
 def import_batch(
@@ -85,7 +67,8 @@ def import_batch(
             item.discard()
     ids = [clip_id for clip_id, _ in stored]
     pending = sum(1 for _, status in stored if status == ClipStatus.TRANSCRIBING)
-    return BatchResult(name, len(ids), clip_count(session, name), rejected, ids, pending)
+    count = clip_count(session=session, name=name)
+    return BatchResult(name, len(ids), count, rejected, ids, pending)
 
 
 def _split_metadata(
@@ -180,34 +163,30 @@ def _store(
 
     Returns the id and status of each clip stored.
     """
-    with layout.dataset_lock(settings.data_dir / "locks", name):
-        dataset = get_or_create_dataset(session=session, settings=settings, name=name)
-        known = _existing_hashes(session, name)
-        stored: list[tuple[int, str]] = []
+    rows = _new_rows(session, prepared, rejected)
+    stored = store_clips(session=session, settings=settings, name=name, rows=rows)
+    return [(clip.id, clip.status) for clip in stored.clips]
+
+
+def _new_rows(session: Session, prepared: list[Prepared], rejected: list[Rejection]) -> ClipRows:
+    """New rows for the clips whose content the dataset does not hold yet; the rest rejected."""
+
+    def rows(dataset: Dataset) -> Iterator[tuple[Clip, Prepared]]:
+        known = _existing_hashes(session, dataset.name)
         for item in prepared:
-            if item.source.content_hash in known:
-                rejected.append(
-                    Rejection(
-                        item.source.filename,
-                        f"duplicate of {known[item.source.content_hash]} already stored",
-                    )
-                )
+            digest = item.source.content_hash
+            if digest in known:
+                detail = f"duplicate of {known[digest]} already stored"
+                rejected.append(Rejection(item.source.filename, detail))
                 continue
-            clip = ingest.commit_clip(
-                session=session,
-                settings=settings,
-                dataset=dataset,
-                tmp=item.source.converted.wav,
-                clip=ingest.new_clip(dataset, item.source),
-                original=item.original,
-            )
-            known[item.source.content_hash] = clip.wav_filename
-            stored.append((clip.id, clip.status))
-        sync_dataset(session=session, settings=settings, dataset=dataset)
-    return stored
+            clip = ingest.new_clip(dataset, item.source)
+            yield clip, item
+            known[digest] = clip.wav_filename  # committed by now, under its final name
+
+    return rows
 
 
-def clip_count(session: Session, name: str) -> int:
+def clip_count(*, session: Session, name: str) -> int:
     """How many clips of the dataset have a transcript, as metadata.csv lists them."""
     query = (
         select(func.count(Clip.id))

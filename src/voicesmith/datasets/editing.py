@@ -1,18 +1,18 @@
 """Looking at and changing a stored dataset: clip pages, transcripts, deletions."""
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from voicesmith.config import Settings
+from voicesmith.core.text import cer
 from voicesmith.datasets import ingest, layout
 from voicesmith.datasets.models import Clip, ClipStatus, Dataset
 from voicesmith.datasets.service import get_dataset, sync_dataset, validate_transcript
 from voicesmith.errors import Conflict, NotFound
-from voicesmith.training.models import ACTIVE, Job
-from voicesmith.transcripts.text import cer
 
 
 def dataset_or_404(*, session: Session, name: str) -> Dataset:
@@ -98,13 +98,14 @@ def delete_clip(*, session: Session, settings: Settings, name: str, clip: str) -
         sync_dataset(session=session, settings=settings, dataset=dataset)
 
 
-def delete_dataset(*, session: Session, settings: Settings, name: str) -> None:
-    """Delete a dataset and its files, unless a job is queued or training on it."""
+def delete_dataset(
+    *, session: Session, settings: Settings, name: str, in_use: Callable[[str], str | None]
+) -> None:
+    """Delete a dataset and its files, unless in_use(name) names a job that uses it."""
     with layout.dataset_lock(settings.data_dir / "locks", name):
         dataset = dataset_or_404(session=session, name=name)
-        busy = session.scalar(
-            select(Job.id).where(Job.dataset_name == name, Job.status.in_(ACTIVE))
-        )
+        # Asked under the lock: a job is submitted under the same lock, so none slips in.
+        busy = in_use(name)
         if busy is not None:
             raise Conflict(f"job '{busy}' is using dataset '{name}'; cancel it first")
         session.delete(dataset)

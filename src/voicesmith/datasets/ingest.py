@@ -4,7 +4,6 @@ import hashlib
 import os
 import re
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -13,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from voicesmith.config import Settings
+from voicesmith.core.files import fsync_dir, write_temp, write_wav_temp
 from voicesmith.datasets import layout, quality
 from voicesmith.datasets.audio import TARGET_RATE, AudioDecodeError, DecodedAudio, decode_to_pcm16
 from voicesmith.datasets.models import Clip, ClipStatus, Dataset
@@ -85,7 +85,7 @@ def convert(decoded: DecodedAudio, cleanup: quality.Cleanup, settings: Settings)
     samples = quality.clean(decoded.samples, TARGET_RATE, cleanup)
     duration = len(samples) / TARGET_RATE
     _check_length(duration, settings, " after trimming silence")
-    wav = layout.write_wav_temp(samples, TARGET_RATE, settings.data_dir / "tmp")
+    wav = write_wav_temp(samples, TARGET_RATE, settings.data_dir / "tmp")
     return Converted(wav, duration, metrics)
 
 
@@ -112,19 +112,15 @@ def convert_and_keep(
 
 def keep_original(audio: BinaryIO, settings: Settings) -> Path:
     """Copy the upload's bytes to a temporary file, to be kept under originals/."""
-    tmp_dir = settings.data_dir / "tmp"
-    tmp_dir.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(suffix=".orig.part", dir=tmp_dir)
     audio.seek(0)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            shutil.copyfileobj(audio, handle)
-    except BaseException:
-        # A full disk must not leave half an original behind.
-        Path(name).unlink(missing_ok=True)
-        raise
+    kept = write_temp(
+        settings.data_dir / "tmp",
+        lambda handle: shutil.copyfileobj(audio, handle),
+        suffix=".orig.part",
+        sync=False,
+    )
     audio.seek(0)
-    return Path(name)
+    return kept
 
 
 def new_clip(dataset: Dataset, source: ClipSource) -> Clip:
@@ -173,7 +169,7 @@ def commit_clip(
         for path in placed:
             path.unlink(missing_ok=True)
         raise
-    layout.fsync_dir(wavs)
+    fsync_dir(wavs)
     return clip
 
 

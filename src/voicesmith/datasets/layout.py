@@ -1,16 +1,12 @@
-"""The LJSpeech layout on disk: paths, atomic writes and per-dataset locks."""
+"""The LJSpeech layout on disk: paths, metadata.csv and per-dataset locks."""
 
-import fcntl
-import os
 import re
-import tempfile
-import wave
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import numpy as np
-
+from voicesmith.core.files import atomic_write_text
+from voicesmith.core.locks import file_lock
 from voicesmith.errors import BadInput
 
 METADATA_FILE = "metadata.csv"
@@ -42,50 +38,6 @@ def safe_stem(filename: str) -> str:
     return stem or "clip"
 
 
-def write_wav_temp(samples: np.ndarray, rate: int, tmp_dir: Path) -> Path:
-    """Write mono PCM16 samples to a fsynced temporary WAV in tmp_dir."""
-    tmp_dir.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(suffix=".wav.part", dir=tmp_dir)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            with wave.open(handle, "wb") as wav:
-                wav.setnchannels(1)
-                wav.setsampwidth(2)
-                wav.setframerate(rate)
-                wav.writeframes(samples.astype("<i2", copy=False).tobytes())
-            handle.flush()
-            os.fsync(handle.fileno())
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
-    return Path(name)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Replace path with text via a fsynced temporary file in the same directory."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(name, path)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
-
-
-def fsync_dir(path: Path) -> None:
-    """Make a rename inside path durable."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def metadata_text(rows: Iterable[tuple[str, str]]) -> str:
     """metadata.csv's content: one 'file.wav|transcript' line per clip."""
     return "".join(f"{wav}|{text}\n" for wav, text in rows)
@@ -99,11 +51,5 @@ def render_metadata(path: Path, rows: Iterable[tuple[str, str]]) -> None:
 @contextmanager
 def dataset_lock(locks_dir: Path, name: str) -> Iterator[None]:
     """Hold an exclusive lock for one dataset, across threads and processes on this host."""
-    locks_dir.mkdir(parents=True, exist_ok=True)
-    # Each call opens its own descriptor, so flock also excludes other threads of this process.
-    with open(locks_dir / f"{checked_name(name)}.lock", "a+b") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    with file_lock(locks_dir / f"{checked_name(name)}.lock"):
+        yield

@@ -25,7 +25,7 @@ class Rebuilt:
 
 
 @dataclass(frozen=True)
-class _Job:
+class _Rebuild:
     """One clip to rebuild: its row, its WAV and its original."""
 
     clip_id: int
@@ -43,50 +43,50 @@ def set_cleanup(
         dataset.trim_silence = cleanup.trim_silence
         dataset.normalize_loudness = cleanup.normalize_loudness
         dataset.target_lufs = cleanup.target_lufs
-        jobs = [_job(settings, name, clip) for clip in dataset.clips]
+        items = [_rebuild_of(settings, name, clip) for clip in dataset.clips]
         # Commit before converting: the work below holds no database lock, only the dataset's.
         session.commit()
-        results = _convert_all(settings, cleanup, jobs)
-        rebuilt, kept = _apply(session, jobs, results)
+        results = _convert_all(settings, cleanup, items)
+        rebuilt, kept = _apply(session, items, results)
         sync_dataset(session=session, settings=settings, dataset=dataset)
     return Rebuilt(name, cleanup, rebuilt, kept)
 
 
-def _job(settings: Settings, name: str, clip: Clip) -> _Job:
+def _rebuild_of(settings: Settings, name: str, clip: Clip) -> _Rebuild:
     """The paths one clip's rebuild reads and writes."""
     wav = layout.dataset_dir(settings.datasets_dir, name) / layout.WAVS_DIR / clip.wav_filename
-    return _Job(clip.id, wav, ingest.original_path(settings, name, clip))
+    return _Rebuild(clip.id, wav, ingest.original_path(settings, name, clip))
 
 
 def _convert_all(
-    settings: Settings, cleanup: quality.Cleanup, jobs: list[_Job]
+    settings: Settings, cleanup: quality.Cleanup, items: list[_Rebuild]
 ) -> list[ingest.Converted | str]:
     """Each clip converted anew on every core, or why it could not be."""
 
-    def one(job: _Job) -> ingest.Converted | str:
-        if job.original is None or not job.original.is_file():
+    def one(item: _Rebuild) -> ingest.Converted | str:
+        if item.original is None or not item.original.is_file():
             return "no original was kept for this clip"
         try:
-            decoded = ingest.decode_checked(job.original, settings)
+            decoded = ingest.decode_checked(item.original, settings)
             return ingest.convert(decoded, cleanup, settings)
         except VoicesmithError as exc:
             return exc.detail
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        return list(pool.map(one, jobs))
+        return list(pool.map(one, items))
 
 
 def _apply(
-    session: Session, jobs: list[_Job], results: list[ingest.Converted | str]
+    session: Session, items: list[_Rebuild], results: list[ingest.Converted | str]
 ) -> tuple[int, dict[str, str]]:
     """Swap the new WAVs in and update their rows; clips that failed keep their old WAV."""
     rebuilt, kept = 0, {}
-    for job, result in zip(jobs, results, strict=True):
+    for item, result in zip(items, results, strict=True):
         if isinstance(result, str):
-            kept[job.wav.name] = result
+            kept[item.wav.name] = result
             continue
-        os.replace(result.wav, job.wav)
-        clip = session.get(Clip, job.clip_id)
+        os.replace(result.wav, item.wav)
+        clip = session.get(Clip, item.clip_id)
         if clip is not None:
             clip.duration_seconds = result.duration_seconds
             for key, value in vars(result.metrics).items():

@@ -11,8 +11,6 @@ from sqlalchemy.orm import Session
 from voicesmith.config import Settings
 from voicesmith.datasets.models import Clip, ClipStatus, Dataset
 from voicesmith.engines import vocab
-from voicesmith.errors import VoicesmithError
-from voicesmith.training import bases
 
 SHORT_SECONDS = 1.0
 LONG_SECONDS = 15.0
@@ -63,7 +61,7 @@ def _compute(
     )
     # Only clips with a transcript are measured; the others are listed by status.
     clips = [c for c in every if c.status == ClipStatus.READY]
-    config = text_config(session=session, settings=settings)
+    config = text_config(settings=settings)
     report = build(dataset.name, clips, config, mismatch_cer=settings.asr_mismatch_cer)
     report.update(_not_ready(every))
     totals = report["totals"]
@@ -71,17 +69,11 @@ def _compute(
     return clips, report
 
 
-def text_config(*, session: Session, settings: Settings) -> dict[str, Any]:
+def text_config(*, settings: Settings) -> dict[str, Any]:
     """The default base model's text settings, for the unknown-character flag."""
-    spec = settings.default_base_model
-    try:
-        resolved = bases.resolve(session=session, settings=settings, spec=spec)
-    except VoicesmithError:  # a broken default is reported at training time; not here
-        resolved = None
-    if resolved is not None and resolved.text_config is not None:
-        return resolved.text_config
+    known = vocab.known_text_config(settings.default_base_model, runs_dir=settings.runs_dir)
     # Zoo and URL models are not downloaded to write a report; Coqui's are phoneme models.
-    return vocab.preset_text_config("scratch:full")
+    return known if known is not None else vocab.preset_text_config("scratch:full")
 
 
 def build(

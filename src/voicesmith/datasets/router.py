@@ -1,15 +1,13 @@
-"""The seed's dataset routes: single-clip upload and the dataset list."""
+"""Dataset routes: uploads, the list, export, the quality report, clean-up and clip edits."""
 
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import FileResponse
-from sqlalchemy.orm import Session
-from starlette.background import BackgroundTask
 
-from voicesmith.config import Settings
-from voicesmith.datasets import bulk, editing, quality, rebuild, report, service, staging
+from voicesmith.datasets import editing, quality, rebuild, report, service, uploads
+from voicesmith.datasets.http import zip_download
 from voicesmith.datasets.schemas import (
     BatchResponse,
     CleanupSettings,
@@ -22,8 +20,7 @@ from voicesmith.datasets.schemas import (
     TranscriptPatch,
     UploadResponse,
 )
-from voicesmith.deps import SessionDep, SettingsDep, require_admin
-from voicesmith.errors import BadInput
+from voicesmith.deps import EnqueueTranscribe, SessionDep, SettingsDep, require_admin
 
 router = APIRouter(
     prefix="/api/v1/admin/training", tags=["datasets"], dependencies=[Depends(require_admin)]
@@ -33,9 +30,9 @@ router = APIRouter(
 @router.post("/upload")
 def upload(
     audio: UploadFile,
-    request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    enqueue_asr: EnqueueTranscribe,
     # Defaults of "" let the service explain what is wrong instead of a bare "field required".
     dataset_name: Annotated[str, Form(description="letters, digits, '_' and '-'")] = "",
     transcript: Annotated[
@@ -43,41 +40,23 @@ def upload(
     ] = "",
 ) -> UploadResponse:
     """Store one clip as 22050 Hz mono WAV and add it to the dataset's metadata.csv."""
-    return store_one(request, session, settings, audio, dataset_name, transcript)
-
-
-def store_one(
-    request: Request,
-    session: Session,
-    settings: Settings,
-    audio: UploadFile,
-    dataset_name: str,
-    transcript: str,
-) -> UploadResponse:
-    """Store one uploaded clip and queue its ASR; the web page's Upload button uses it too."""
-    stored = service.store_upload(
+    stored = uploads.upload_clip(
         session=session,
         settings=settings,
         dataset_name=dataset_name,
         transcript=transcript,
         audio=audio.file,
         filename=audio.filename or "upload",
+        enqueue_asr=enqueue_asr,
     )
-    request.app.state.enqueue_asr.transcribe([stored.clip_id])  # transcribe or check it
-    return UploadResponse(
-        dataset=stored.dataset,
-        wav_filename=stored.wav_filename,
-        metadata_path=str(stored.metadata_path),
-        duration_seconds=round(stored.duration_seconds, 3),
-        clip_status=stored.status,
-    )
+    return UploadResponse.of(stored)
 
 
 @router.post("/upload-batch")
 def upload_batch(
-    request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    enqueue_asr: EnqueueTranscribe,
     dataset_name: Annotated[str, Form()] = "",
     audio: Annotated[list[UploadFile], File(description="clips; with a metadata part")] = [],  # noqa: B006
     metadata: Annotated[
@@ -86,37 +65,16 @@ def upload_batch(
     archive: Annotated[UploadFile | None, File(description="a zip of clips + metadata.csv")] = None,
 ) -> BatchResponse:
     """Store many clips at once, from a zip or from files plus a metadata file."""
-    return store_batch(request, session, settings, dataset_name, audio, metadata, archive)
-
-
-def store_batch(
-    request: Request,
-    session: Session,
-    settings: Settings,
-    dataset_name: str,
-    audio: list[UploadFile],
-    metadata: UploadFile | None,
-    archive: UploadFile | None,
-) -> BatchResponse:
-    """Run a bulk import and queue ASR for its clips; the web page's drop zone uses it too."""
-    if (archive is None) == (not audio):
-        raise BadInput("send either one zip ('archive') or audio files with a metadata part")
-    with staging.unpacked(settings, archive=archive, audio=audio) as files:
-        result = bulk.import_batch(
-            session=session,
-            settings=settings,
-            dataset_name=dataset_name,
-            files=files,
-            metadata=metadata.file.read() if metadata else None,
-        )
-    request.app.state.enqueue_asr.transcribe(result.clip_ids)  # transcribe or check them
-    return BatchResponse(
-        dataset=result.dataset,
-        stored=result.stored,
-        audio_count=result.audio_count,
-        rejected=[RejectedFile(file=r.file, detail=r.detail) for r in result.rejected],
-        pending=result.pending,
+    result = uploads.upload_batch(
+        session=session,
+        settings=settings,
+        dataset_name=dataset_name,
+        audio=audio,
+        metadata=metadata,
+        archive=archive,
+        enqueue_asr=enqueue_asr,
     )
+    return BatchResponse.of(result)
 
 
 @router.get("/datasets")
@@ -129,19 +87,8 @@ def list_datasets(session: SessionDep) -> DatasetList:
 @router.get("/datasets/{name}/export", response_class=FileResponse)
 def export(name: str, session: SessionDep, settings: SettingsDep) -> FileResponse:
     """The dataset as an LJSpeech zip (metadata.csv + wavs/), for any trainer."""
-    return export_response(session, settings, name)
-
-
-def export_response(session: Session, settings: Settings, name: str) -> FileResponse:
-    """A dataset's zip as a download that deletes its temporary file once sent."""
     path = service.export_zip(session=session, settings=settings, name=name)
-    session.commit()
-    return FileResponse(
-        path,
-        media_type="application/zip",
-        filename=f"{name}.zip",
-        background=BackgroundTask(path.unlink, missing_ok=True),
-    )
+    return zip_download(path, name)
 
 
 @router.get("/datasets/{name}")
@@ -208,10 +155,3 @@ def delete_clip(name: str, clip: str, session: SessionDep, settings: SettingsDep
     """Remove a clip from the dataset."""
     editing.delete_clip(session=session, settings=settings, name=name, clip=clip)
     return {"status": "deleted", "dataset": name, "clip": clip}
-
-
-@router.delete("/datasets/{name}")
-def delete_dataset(name: str, session: SessionDep, settings: SettingsDep) -> dict:
-    """Delete a dataset and its files; refused while a job uses it."""
-    editing.delete_dataset(session=session, settings=settings, name=name)
-    return {"status": "deleted", "dataset": name}

@@ -2,12 +2,16 @@
 
 import json
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
 from voicesmith.datasets.models import Clip
 from voicesmith.datasets.report import METRICS
+
+if TYPE_CHECKING:
+    from voicesmith.datasets.bulk import BatchResult
+    from voicesmith.datasets.uploads import StoredClip
 
 ASR_FIELDS = ("status", "transcript_source", "asr_text", "asr_confidence", "cer", "asr_detail")
 
@@ -22,6 +26,17 @@ class UploadResponse(BaseModel):
     duration_seconds: float
     # "transcribing" when sent without a transcript: ASR fills it in, in the background.
     clip_status: str = "ready"
+
+    @classmethod
+    def of(cls, stored: "StoredClip") -> "UploadResponse":
+        """Where an uploaded clip landed, as the API shows it."""
+        return cls(
+            dataset=stored.dataset,
+            wav_filename=stored.wav_filename,
+            metadata_path=str(stored.metadata_path),
+            duration_seconds=round(stored.duration_seconds, 3),
+            clip_status=stored.status,
+        )
 
 
 class DatasetOut(BaseModel):
@@ -63,6 +78,17 @@ class BatchResponse(BaseModel):
     audio_count: int
     rejected: list[RejectedFile]
     pending: int = 0
+
+    @classmethod
+    def of(cls, result: "BatchResult") -> "BatchResponse":
+        """A bulk import's outcome, as the API shows it."""
+        return cls(
+            dataset=result.dataset,
+            stored=result.stored,
+            audio_count=result.audio_count,
+            rejected=[RejectedFile(file=r.file, detail=r.detail) for r in result.rejected],
+            pending=result.pending,
+        )
 
 
 class ClipOut(BaseModel):

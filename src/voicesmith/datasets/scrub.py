@@ -13,7 +13,6 @@ from voicesmith.config import Settings
 from voicesmith.datasets import ingest, layout
 from voicesmith.datasets.models import Clip, Dataset
 from voicesmith.datasets.service import render_metadata, sync_dataset
-from voicesmith.transcripts.models import ImportStatus, LongImport
 
 log = logging.getLogger("voicesmith.scrub")
 
@@ -32,23 +31,19 @@ class ScrubReport:
         return len(self.tmp) + len(self.files) + len(self.rows)
 
 
-def scrub(*, session: Session, settings: Settings) -> ScrubReport:
-    """Remove what an interrupted upload or import left behind, and re-render metadata.csv."""
+def scrub(*, session: Session, settings: Settings, keep: set[str]) -> ScrubReport:
+    """Remove what an interrupted upload or import left behind, and re-render metadata.csv.
+
+    keep names the entries of tmp/ that queued or running work will still read.
+    """
     report = ScrubReport()
-    report.tmp = _clear_tmp(settings, keep=_waiting_recordings(session))
+    report.tmp = _clear_tmp(settings, keep=keep)
     for dataset in list(session.scalars(select(Dataset).order_by(Dataset.id))):
         with layout.dataset_lock(settings.data_dir / "locks", dataset.name):
             _scrub_dataset(session, settings, dataset, report)
     if report.total:
         log.warning("start-up scrub removed %d leftovers of an interrupted write", report.total)
     return report
-
-
-def _waiting_recordings(session: Session) -> set[str]:
-    """The long recordings in tmp/ that a queued or running import will still read."""
-    active = (ImportStatus.QUEUED.value, ImportStatus.RUNNING.value)
-    query = select(LongImport.source_path).where(LongImport.status.in_(active))
-    return {Path(p).name for p in session.scalars(query)}
 
 
 def _clear_tmp(settings: Settings, *, keep: set[str]) -> list[str]:

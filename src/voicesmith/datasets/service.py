@@ -1,4 +1,4 @@
-"""Storing uploaded clips and listing datasets."""
+"""Datasets: names and transcripts checked, rows created, metadata.csv rendered, exported."""
 
 import json
 import os
@@ -23,18 +23,6 @@ from voicesmith.errors import BadInput, NotFound, TooLarge
 DATASET_NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII)
 # An HTML/XML/SSML tag: never spoken, and a stored XSS waiting for any page that forgets to escape.
 MARKUP_RE = re.compile(r"<\s*/?\s*[A-Za-z!?][^<>]*>")
-
-
-@dataclass(frozen=True)
-class StoredClip:
-    """Where an uploaded clip landed."""
-
-    dataset: str
-    wav_filename: str
-    metadata_path: Path
-    duration_seconds: float
-    clip_id: int = 0
-    status: str = ClipStatus.READY.value
 
 
 @dataclass(frozen=True)
@@ -82,49 +70,6 @@ def validate_transcript(text: str, *, max_chars: int) -> str:
             f"transcript contains markup ({tag.group()[:40]}); write only the spoken words"
         )
     return text
-
-
-def store_upload(
-    *,
-    session: Session,
-    settings: Settings,
-    dataset_name: str,
-    transcript: str,
-    audio: BinaryIO,
-    filename: str,
-) -> StoredClip:
-    """Validate, convert and store one clip, then re-render the dataset's metadata.csv.
-
-    A clip sent without a transcript is stored as `transcribing`, for ASR to fill in.
-    """
-    name = validate_dataset_name(dataset_name)
-    text = optional_transcript(transcript, max_chars=settings.max_transcript_chars)
-    check_size(audio, settings.max_upload_bytes)
-    digest = ingest.file_digest(audio)
-    decoded = ingest.decode_checked(audio, settings)
-    cleanup = ingest.cleanup_of(get_dataset(session=session, name=name), settings)
-    # End the read: holding SQLite's write lock while waiting for the dataset lock deadlocks.
-    session.commit()
-    converted, original = ingest.convert_and_keep(decoded, audio, cleanup, settings)
-    source = ingest.ClipSource(filename, text, decoded, converted, digest)
-    try:
-        with layout.dataset_lock(settings.data_dir / "locks", name):
-            dataset = get_or_create_dataset(session=session, settings=settings, name=name)
-            clip = ingest.commit_clip(
-                session=session,
-                settings=settings,
-                dataset=dataset,
-                tmp=converted.wav,
-                clip=ingest.new_clip(dataset, source),
-                original=original,
-            )
-            metadata = sync_dataset(session=session, settings=settings, dataset=dataset)
-    finally:
-        converted.wav.unlink(missing_ok=True)
-        original.unlink(missing_ok=True)
-    return StoredClip(
-        name, clip.wav_filename, metadata, clip.duration_seconds, clip.id, clip.status
-    )
 
 
 def optional_transcript(text: str, *, max_chars: int) -> str:
@@ -257,4 +202,5 @@ def export_zip(*, session: Session, settings: Settings, name: str) -> Path:
         zf.writestr(f"{name}/{layout.METADATA_FILE}", layout.metadata_text(rows))
         for wav, _ in rows:
             zf.write(folder / layout.WAVS_DIR / wav, f"{name}/{layout.WAVS_DIR}/{wav}")
+    session.commit()  # nothing stays open while the zip is sent
     return Path(target)

@@ -7,26 +7,22 @@ copy (quantize.py) follows, which synthesis prefers.
 
 import argparse
 import io
-import os
 import sys
-import tempfile
 import time
 import warnings
 from pathlib import Path
 
-from voicesmith.datasets.layout import fsync_dir
+from voicesmith.core.files import atomic_write_bytes, link_or_copy
 from voicesmith.engines.base_models import EngineError
-from voicesmith.engines.job_files import link_or_copy
 from voicesmith.engines.quantize import quantize_int8
-from voicesmith.engines.voice import (
+from voicesmith.engines.runfiles import (
     CONFIG_FILE,
     DEFAULT_CHECKPOINT,
     INT8_ONNX_FILE,
     ONNX_FILE,
-    checkpoint_stamp,
-    load_generator,
-    read_config,
+    step_checkpoints,
 )
+from voicesmith.engines.voice import checkpoint_stamp, load_generator, read_config
 
 # A temporary file this old was left by an export that was killed.
 STALE_PART_SECONDS = 3600
@@ -49,7 +45,8 @@ def export_onnx(job_dir: Path, checkpoint: Path | None = None) -> Path:
     target = job_dir / ONNX_FILE
     # The int8 copy belongs to the old model.onnx; quantize_int8 makes a new one.
     (job_dir / INT8_ONNX_FILE).unlink(missing_ok=True)
-    _atomic_write_bytes(target, graph.SerializeToString())
+    # mkstemp makes it private; a model is no secret
+    atomic_write_bytes(target, graph.SerializeToString(), mode=0o644)
     return target
 
 
@@ -65,43 +62,11 @@ def export_voice(job_dir: Path, checkpoint: Path | None = None, *, int8: bool = 
     return f"exported {ONNX_FILE}; {verdict}"
 
 
-def export_after_training(job_dir: Path) -> None:
-    """Export model.onnx at the end of a run; a failure only costs speed, so it is a warning."""
-    started = time.monotonic()
-    try:
-        said = export_voice(job_dir)
-    except KeyboardInterrupt:  # SIGTERM: the run is done, only the export is given up
-        print("ONNX export stopped; synthesis will use PyTorch")
-        return
-    except Exception as exc:  # synthesis falls back to PyTorch, so the run still succeeds
-        print(
-            f"WARNING: ONNX export failed, synthesis will use PyTorch: {type(exc).__name__}: {exc}"
-        )
-        return
-    print(f"{said} in {time.monotonic() - started:.1f} s")
-
-
 def _remove_stale_parts(job_dir: Path) -> None:
     """Delete temporary files of exports killed long ago (each is as big as the model)."""
     for part in job_dir.glob(f".{ONNX_FILE}.*.part"):
         if time.time() - part.stat().st_mtime > STALE_PART_SECONDS:
             part.unlink(missing_ok=True)
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Replace path with data via a fsynced temporary file in the same directory."""
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(name, 0o644)  # mkstemp makes it private; a model is no secret
-        os.replace(name, path)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
 
 
 def make_random_model_dir(path: Path, preset: str = "scratch:full") -> Path:
@@ -117,9 +82,10 @@ def make_random_model_dir(path: Path, preset: str = "scratch:full") -> Path:
     # With its discriminator, like a Trainer checkpoint, so Coqui's own loaders accept it.
     model = Vits(config)
     state = {"model": model.state_dict(), "config": config.to_dict(), "step": 0, "epoch": 0}
-    torch.save(state, path / "best_model_0.pth")
+    first, _ = step_checkpoints(path, 0)
+    torch.save(state, first)
     config.save_json(str(path / CONFIG_FILE))
-    link_or_copy(path / "best_model_0.pth", path / DEFAULT_CHECKPOINT)
+    link_or_copy(first, path / DEFAULT_CHECKPOINT)
     return path
 
 

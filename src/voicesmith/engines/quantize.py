@@ -13,13 +13,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from voicesmith.engines.voice import (
-    CONFIG_FILE,
-    INT8_ONNX_FILE,
-    ONNX_FILE,
-    TextFrontEnd,
-    read_config,
-)
+from voicesmith.engines.frontend import TextFrontEnd
+from voicesmith.engines.runfiles import CONFIG_FILE, INT8_ONNX_FILE, ONNX_FILE
+from voicesmith.engines.voice import read_config
 
 if TYPE_CHECKING:
     import onnxruntime

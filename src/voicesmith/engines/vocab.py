@@ -1,7 +1,11 @@
 """Which transcript characters a model's tokenizer knows; pure Python, safe for the web process."""
 
+import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
+
+from voicesmith.engines.base_models import CONFIG_FILE, BaseModelError, find_model_files
 
 PRESETS = ("scratch:tiny", "scratch:full")
 DEFAULT_PUNCTUATIONS = "!'(),-.:;? "
@@ -115,3 +119,21 @@ def describe_unknown(unknown: Mapping[str, list[str]], *, limit: int = 5) -> str
         more = f" and {len(clips) - limit} more" if len(clips) > limit else ""
         parts.append(f"{char!r} (U+{ord(char):04X}) in {', '.join(clips[:limit])}{more}")
     return "the model cannot read these characters: " + "; ".join(parts)
+
+
+def known_text_config(spec: str, *, runs_dir: Path) -> dict[str, Any] | None:
+    """A base model's text settings when known without a download (preset, folder, job:<id>)."""
+    spec = spec.strip()
+    if spec in PRESETS:
+        return preset_text_config(spec)
+    if spec.startswith("job:"):
+        folder = runs_dir / spec[4:]
+    elif spec.startswith("/"):
+        folder = Path(spec)
+    else:
+        return None  # zoo names and URLs are not downloaded just to read their characters
+    try:
+        directory = find_model_files(folder).directory
+        return json.loads((directory / CONFIG_FILE).read_text(encoding="utf-8"))
+    except (BaseModelError, OSError, ValueError):
+        return None

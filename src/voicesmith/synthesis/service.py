@@ -1,6 +1,6 @@
 """Which voice a request means, and speaking text with it through the voice cache."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,8 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from voicesmith.config import Settings
-from voicesmith.engines.voice import INT8_ONNX_FILE, ONNX_FILE
+from voicesmith.engines.runfiles import INT8_ONNX_FILE, ONNX_FILE
 from voicesmith.errors import BadInput, Conflict, NotFound, Unavailable
+from voicesmith.synthesis import formats
 from voicesmith.synthesis import text as texts
 from voicesmith.synthesis.cache import VoiceCache
 from voicesmith.synthesis.models import VoiceAlias
@@ -43,6 +44,82 @@ class Speech:
     sample_rate: int
     dropped: frozenset[str]
     backend: str
+
+
+@dataclass(frozen=True)
+class Audio:
+    """Encoded speech: the whole file, or chunks that start with the first sentence."""
+
+    media_type: str
+    dropped: frozenset[str]
+    backend: str
+    content: bytes = b""
+    chunks: Iterator[bytes] | None = None
+    seconds: float | None = None  # known for whole audio only
+
+
+def speak(
+    *,
+    session: Session | None,
+    synth: "Synthesizer",
+    voices: Sequence[str],
+    text: str,
+    fmt: str = "wav",
+    speed: float = 1.0,
+    stream: bool = False,
+) -> Audio:
+    """Text as encoded audio in the first of `voices` that exists; none named: the base voice."""
+    ref = _speaking_voice(session=session, synth=synth, voices=voices, text=text)
+    synth.check(text)
+    if stream:
+        return _streamed(synth, ref, text, fmt=fmt, speed=speed)
+    speech = synth.speak(ref, text, speed=speed)
+    return Audio(
+        media_type=formats.MEDIA_TYPES[fmt],
+        dropped=speech.dropped,
+        backend=speech.backend,
+        content=formats.encode(speech.samples, speech.sample_rate, fmt),
+        seconds=len(speech.samples) / speech.sample_rate,
+    )
+
+
+def _speaking_voice(
+    *, session: Session | None, synth: "Synthesizer", voices: Sequence[str], text: str
+) -> VoiceRef:
+    """The voice a request names, or the base voice when it names none."""
+    if not voices:
+        # Bad text is refused before the base model is looked up, which may mean a download.
+        synth.check(text)
+        return base_voice(settings=synth.settings)
+    assert session is not None, "a named voice is looked up in the database"
+    ref = resolve_first(session=session, names=voices)
+    session.commit()  # release the read transaction before the slow part
+    return ref
+
+
+def _streamed(synth: "Synthesizer", ref: VoiceRef, text: str, *, fmt: str, speed: float) -> Audio:
+    """Audio that starts with the first sentence; WAV gets an open-ended header."""
+    if fmt not in formats.STREAMABLE:
+        raise BadInput(f"streaming supports {' and '.join(formats.STREAMABLE)}, not {fmt}")
+    voice = synth.voice(ref)
+
+    def chunks() -> Iterator[bytes]:
+        if fmt == "wav":
+            yield formats.streaming_wav_header(voice.sample_rate)
+        for audio in synth.stream(ref, text, speed=speed):
+            yield formats.to_pcm16(audio)
+
+    return Audio(formats.MEDIA_TYPES[fmt], synth.dropped(ref, text), voice.backend, chunks=chunks())
+
+
+def resolve_first(*, session: Session, names: Sequence[str]) -> VoiceRef:
+    """The first of the names that is a voice; NotFound names the first one."""
+    for name in names:
+        try:
+            return resolve_voice(session=session, name=name)
+        except NotFound:
+            continue
+    raise NotFound(f"voice '{names[0]}' does not exist; GET /api/v1/voices lists the voices")
 
 
 def resolve_voice(*, session: Session, name: str) -> VoiceRef:

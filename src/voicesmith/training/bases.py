@@ -10,7 +10,12 @@ from sqlalchemy.orm import Session
 
 from voicesmith.config import Settings
 from voicesmith.engines import vocab
-from voicesmith.engines.base_models import BaseModelError, find_model_files, zoo_names
+from voicesmith.engines.base_models import (
+    CONFIG_FILE,
+    BaseModelError,
+    find_model_files,
+    zoo_names,
+)
 from voicesmith.errors import BadInput, Conflict, NotFound
 from voicesmith.training.models import Job, JobStatus
 
@@ -70,9 +75,9 @@ def _model_dir(path: Path) -> Path:
 def _config(path: Path) -> dict[str, Any]:
     """A model directory's config.json."""
     try:
-        return json.loads((path / "config.json").read_text(encoding="utf-8"))
+        return json.loads((path / CONFIG_FILE).read_text(encoding="utf-8"))
     except ValueError as exc:
-        raise BadInput(f"{path / 'config.json'} is not valid JSON") from exc
+        raise BadInput(f"{path / CONFIG_FILE} is not valid JSON") from exc
 
 
 def check_transcripts(base: ResolvedBase, transcripts: dict[str, str]) -> None:

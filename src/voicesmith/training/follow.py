@@ -1,49 +1,74 @@
-"""`voicesmith train --follow`: a rich progress bar fed from the job row."""
+"""One job-update feed: what changed in a job's row, poll by poll, until the job ends."""
 
-import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy.orm import Session, sessionmaker
 
 from voicesmith.db import session_scope
+from voicesmith.errors import NotFound
 from voicesmith.training.models import ACTIVE, Job
 
-POLL_SECONDS = 1.0
+DELETED = "deleted"
+REPORTED = ("status", "progress")
 
 
-def follow(sessions: sessionmaker[Session], job_id: str, console: Console) -> Job:
-    """Show a job's progress until it ends; returns the final row."""
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>5.1f}%"),
-        TextColumn("{task.fields[losses]}"),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=console) as bar:
-        task = bar.add_task(job_id, total=100, losses="")
-        while True:
-            job = _load(sessions, job_id)
-            progress = job.progress or {}
-            bar.update(
-                task,
-                completed=progress.get("percent", 0.0),
-                description=f"{job_id} [{job.status}]",
-                losses=_losses(progress),
-            )
-            if job.status not in ACTIVE:
-                return job
-            time.sleep(POLL_SECONDS)
+@dataclass(frozen=True)
+class JobUpdate:
+    """One poll of a job: its state (None once deleted) and which reported parts changed."""
+
+    job_id: str
+    state: dict[str, object] | None
+    changed: tuple[str, ...]
+
+    @property
+    def status(self) -> str:
+        """The job's status, or 'deleted' once its row is gone."""
+        return DELETED if self.state is None else str(self.state["status"])
+
+    @property
+    def progress(self) -> dict:
+        """The job's progress record: percent, losses, ..."""
+        return (self.state or {}).get("progress") or {}
+
+    @property
+    def ended(self) -> bool:
+        """Whether the job will not change any more."""
+        return self.status not in ACTIVE
+
+    def data(self) -> dict[str, object]:
+        """The update as the event stream sends it."""
+        return {"job_id": self.job_id, **(self.state or {"status": DELETED})}
 
 
-def _load(sessions: sessionmaker[Session], job_id: str) -> Job:
-    """A fresh copy of the job row."""
+def job_updates(*, sessions: sessionmaker[Session], job_id: str) -> Iterator[JobUpdate]:
+    """A feed of a job's updates; each next() reads the row once, the caller paces the polls."""
+    # Checked before the first poll, so an unknown job is refused rather than streamed.
+    if _state(sessions, job_id) is None:
+        raise NotFound(f"job '{job_id}' does not exist")
+    return _updates(sessions, job_id)
+
+
+def _updates(sessions: sessionmaker[Session], job_id: str) -> Iterator[JobUpdate]:
+    """Read the row on each next() and say what changed; stops after the job ends."""
+    last: dict[str, object] = {}
+    while True:
+        state = _state(sessions, job_id)
+        if state is None:
+            yield JobUpdate(job_id, None, ("status",))
+            return
+        changed = tuple(kind for kind in REPORTED if state[kind] != last.get(kind))
+        last.update({kind: state[kind] for kind in changed})
+        update = JobUpdate(job_id, state, changed)
+        yield update
+        if update.ended:
+            return
+
+
+def _state(sessions: sessionmaker[Session], job_id: str) -> dict[str, object] | None:
+    """The parts of a job that updates report, from a short session of their own."""
     with session_scope(sessions) as session:
-        return session.get_one(Job, job_id)
-
-
-def _losses(progress: dict) -> str:
-    """The first few losses, short."""
-    losses = progress.get("losses") or {}
-    return " ".join(f"{k}={v:.3g}" for k, v in list(losses.items())[:3])
+        job = session.get(Job, job_id)
+        if job is None:
+            return None
+        return {"status": job.status, "progress": job.progress, "error": job.error}

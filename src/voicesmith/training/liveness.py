@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from voicesmith.config import Settings
 from voicesmith.db import session_scope, utcnow
-from voicesmith.training import service
 from voicesmith.training.models import Job, JobStatus, Worker
+from voicesmith.training.worker import finish
 
 log = logging.getLogger("voicesmith.liveness")
 # Rows of dead workers stay a while so an admin can see what was lost, then go.
@@ -55,7 +55,7 @@ def reap_lost(*, session: Session, settings: Settings) -> list[str]:
             continue
         _kill_local_trainer(job)
         error = WORKER_LOST.format(worker=job.worker_id, seconds=settings.worker_timeout_seconds)
-        service.finish(job, JobStatus.FAILED, error=error)
+        finish(job, JobStatus.FAILED, error=error)
         lost.append(job.id)
     forget = utcnow() - timedelta(seconds=settings.worker_timeout_seconds * FORGET_AFTER_TIMEOUTS)
     session.execute(delete(Worker).where(Worker.last_seen < forget))

@@ -1,26 +1,19 @@
 """Training job routes: start, list, inspect, follow, cancel, resume, delete."""
 
-import asyncio
-import json
-from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse, StreamingResponse
-from starlette.concurrency import run_in_threadpool
 
-from voicesmith.db import session_scope
-from voicesmith.deps import SessionDep, SettingsDep, require_admin
-from voicesmith.errors import NotFound
-from voicesmith.training import service
-from voicesmith.training.models import ACTIVE, Job
+from voicesmith.deps import EnqueueTraining, SessionDep, SessionsDep, SettingsDep, require_admin
+from voicesmith.training import follow, service
+from voicesmith.training.http import event_response
+from voicesmith.training.models import Job
 from voicesmith.training.schemas import JobList, JobOut, StartRequest, StartResponse
 
 router = APIRouter(
     prefix="/api/v1/admin/training", tags=["training"], dependencies=[Depends(require_admin)]
 )
-EVENT_POLL_SECONDS = 0.5
-KEEPALIVE_SECONDS = 15.0
 
 
 def job_out(job: Job) -> JobOut:
@@ -47,13 +40,13 @@ def job_out(job: Job) -> JobOut:
 
 @router.post("/start")
 def start(
-    body: StartRequest, request: Request, session: SessionDep, settings: SettingsDep
+    body: StartRequest, session: SessionDep, settings: SettingsDep, enqueue: EnqueueTraining
 ) -> StartResponse:
     """Validate a dataset and queue a fine-tuning job for it."""
     job = service.submit(
         session=session, settings=settings, request=body.model_dump(exclude_none=True)
     )
-    request.app.state.enqueue_training(job.id)
+    enqueue(job.id)
     return StartResponse(job_id=job.id, output_dir=job.output_dir, warnings=job.warnings or [])
 
 
@@ -74,7 +67,7 @@ def get_log(
     job_id: str, session: SessionDep, tail: Annotated[int, Query(ge=1, le=10_000)] = 200
 ) -> str:
     """The last lines of the job's train.log."""
-    return service.log_tail(service.get_job(session=session, job_id=job_id), tail)
+    return service.log_tail(session=session, job_id=job_id, lines=tail)
 
 
 @router.post("/jobs/{job_id}/cancel")
@@ -84,10 +77,10 @@ def cancel(job_id: str, session: SessionDep) -> JobOut:
 
 
 @router.post("/jobs/{job_id}/resume")
-def resume(job_id: str, request: Request, session: SessionDep) -> JobOut:
+def resume(job_id: str, session: SessionDep, enqueue: EnqueueTraining) -> JobOut:
     """Continue a failed or cancelled job from its newest checkpoint."""
     job = service.resume(session=session, job_id=job_id)
-    request.app.state.enqueue_training(job.id)
+    enqueue(job.id)
     return job_out(job)
 
 
@@ -99,48 +92,16 @@ def delete(job_id: str, session: SessionDep) -> dict[str, str]:
 
 
 @router.get("/jobs/{job_id}/events")
-def events(job_id: str, request: Request) -> StreamingResponse:
+def events(job_id: str, request: Request, sessions: SessionsDep) -> StreamingResponse:
     """Server-Sent Events: `progress` and `status` events until the job ends."""
     # No request-scoped session here: it would stay open for as long as the stream runs.
-    if _snapshot(request, job_id) is None:
-        raise NotFound(f"job '{job_id}' does not exist")
-    stream = _event_stream(request, job_id)
-    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return StreamingResponse(stream, media_type="text/event-stream", headers=headers)
+    return event_response(request, follow.job_updates(sessions=sessions, job_id=job_id))
 
 
-async def _event_stream(request: Request, job_id: str) -> AsyncIterator[str]:
-    """Poll the job row and emit what changed."""
-    last: dict[str, object] = {}
-    idle = 0.0
-    while not await request.is_disconnected():
-        snapshot = await run_in_threadpool(_snapshot, request, job_id)
-        if snapshot is None:
-            yield _sse("status", {"job_id": job_id, "status": "deleted"})
-            return
-        for kind in ("status", "progress"):
-            if snapshot[kind] != last.get(kind):
-                last[kind] = snapshot[kind]
-                yield _sse(kind, {"job_id": job_id, **snapshot})
-                idle = 0.0
-        if snapshot["status"] not in ACTIVE:
-            return
-        await asyncio.sleep(EVENT_POLL_SECONDS)
-        idle += EVENT_POLL_SECONDS
-        if idle >= KEEPALIVE_SECONDS:
-            idle = 0.0
-            yield ": keep-alive\n\n"
-
-
-def _snapshot(request: Request, job_id: str) -> dict[str, object] | None:
-    """The parts of a job that events report."""
-    with session_scope(request.app.state.sessionmaker) as session:
-        job = session.get(Job, job_id)
-        if job is None:
-            return None
-        return {"status": job.status, "progress": job.progress, "error": job.error}
-
-
-def _sse(event: str, data: dict[str, object]) -> str:
-    """One Server-Sent Event."""
-    return f"event: {event}\ndata: {json.dumps(data, default=str)}\n\n"
+# Deleting a dataset must ask whether a job trains on it, which only training knows, so the
+# route lives here, under the same path as the other dataset routes.
+@router.delete("/datasets/{name}", tags=["datasets"])
+def delete_dataset(name: str, session: SessionDep, settings: SettingsDep) -> dict:
+    """Delete a dataset and its files; refused while a job uses it."""
+    service.delete_dataset(session=session, settings=settings, name=name)
+    return {"status": "deleted", "dataset": name}

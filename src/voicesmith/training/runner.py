@@ -1,7 +1,6 @@
 """The worker side of a job: start the training process, watch it, and record how it ended."""
 
 import contextlib
-import json
 import logging
 import os
 import queue
@@ -15,19 +14,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from voicesmith.config import Settings
-from voicesmith.datasets.layout import atomic_write_text
 from voicesmith.db import session_scope, utcnow
-from voicesmith.training import service
-from voicesmith.training.models import Job, JobStatus
+from voicesmith.engines import runfiles
+from voicesmith.training import worker
+from voicesmith.training.models import JobStatus
 
 log = logging.getLogger("voicesmith.runner")
 POLL_SECONDS = 0.5
-TAIL_LINES = 20
-WORKER_STOPPED = "worker stopped during training; resume the job to continue"
+# Started as a child process, never imported: torch stays out of the worker.
+TRAINER_MODULE = "voicesmith.engines.training"
+# What a trainer's command line contains; also matches trainers started before the move.
+TRAINER_MARK = "voicesmith.engines.train"
 
 
 @dataclass
@@ -78,24 +78,17 @@ def run_job(ctx: WorkerContext, job_id: str) -> None:
 def _claim(ctx: WorkerContext, job_id: str, gpu: str | None) -> Path | None:
     """Move a pending job to training and write its job.json; None if it is not pending."""
     with session_scope(ctx.sessions) as session:
-        # The row lock makes two workers handed the same id (a resume raced a redelivery) agree.
-        job = session.get(Job, job_id, with_for_update=True)
-        if job is None or job.status != JobStatus.PENDING:
-            log.info("skipping job %s: no longer pending", job_id)
-            return None
-        job_dir = Path(job.output_dir)
-        job_dir.mkdir(parents=True, exist_ok=True)
-        spec = service.job_spec(settings=ctx.settings, job=job)
-        atomic_write_text(job_dir / "job.json", json.dumps(spec, indent=2))
-        service.started_now(job, ctx.worker_id)
-        job.gpus = gpu
-        session.commit()
-        return job_dir
+        job_dir = worker.claim(
+            session=session, settings=ctx.settings, job_id=job_id, worker_id=ctx.worker_id, gpu=gpu
+        )
+    if job_dir is None:
+        log.info("skipping job %s: no longer pending", job_id)
+    return job_dir
 
 
 def _spawn(ctx: WorkerContext, job_id: str, job_dir: Path, gpu: str | None) -> subprocess.Popen:
     """Start the training process in its own process group, logging to train.log."""
-    log_file = (job_dir / service.LOG_FILE).open("ab")
+    log_file = runfiles.open_log(job_dir)
     log_file.write(
         f"=== {utcnow():%Y-%m-%d %H:%M:%S} UTC: training starts on {ctx.worker_id}\n".encode()
     )
@@ -103,7 +96,7 @@ def _spawn(ctx: WorkerContext, job_id: str, job_dir: Path, gpu: str | None) -> s
     env = {**os.environ, **ctx.env, "PYTHONUNBUFFERED": "1", **_thread_env(ctx.settings)}
     if gpu is not None:
         env["CUDA_VISIBLE_DEVICES"] = gpu
-    command = [sys.executable, "-m", "voicesmith.engines.train", str(job_dir)]
+    command = [sys.executable, "-m", TRAINER_MODULE, str(job_dir)]
     with log_file:
         proc = subprocess.Popen(
             command,
@@ -115,8 +108,7 @@ def _spawn(ctx: WorkerContext, job_id: str, job_dir: Path, gpu: str | None) -> s
         )
     _lower_priority(proc, ctx.settings.training_nice)
     with session_scope(ctx.sessions) as session:
-        session.get(Job, job_id).pid = proc.pid
-        session.commit()
+        worker.record_pid(session=session, job_id=job_id, pid=proc.pid)
     return proc
 
 
@@ -150,15 +142,7 @@ def _watch(ctx: WorkerContext, job_id: str, proc: subprocess.Popen) -> str | Non
 def _sync_progress(ctx: WorkerContext, job_id: str) -> str | None:
     """Store the latest progress; returns "cancelled" or "taken" when the job must stop."""
     with session_scope(ctx.sessions) as session:
-        job = session.get(Job, job_id)
-        progress = service.read_progress(job)
-        if progress is not None and progress != job.progress:
-            job.progress = progress
-            job.device = progress.get("device", job.device)
-        session.commit()
-        if job.status != JobStatus.TRAINING or job.worker_id != ctx.worker_id:
-            return "taken"  # declared lost while this worker was cut off; someone else owns it
-        return "cancelled" if job.cancel_requested else None
+        return worker.sync_progress(session=session, job_id=job_id, worker_id=ctx.worker_id)
 
 
 def stop_process_group(proc: subprocess.Popen, grace: float) -> None:
@@ -180,38 +164,13 @@ def _signal_group(pgid: int, sig: signal.Signals) -> None:
 def _record_outcome(ctx: WorkerContext, job_id: str, code: int | None, reason: str | None) -> None:
     """Turn the exit code and stop reason into the job's terminal status."""
     with session_scope(ctx.sessions) as session:
-        job = session.get(Job, job_id, with_for_update=True)
-        if reason == "taken" or job.status != JobStatus.TRAINING:
-            return
-        if reason == "cancelled":
-            service.finish(job, JobStatus.CANCELLED, error=None)
-        elif reason == "worker":
-            service.finish(job, JobStatus.FAILED, error=WORKER_STOPPED)
-        elif code == 0 and service.has_model(job):
-            service.finish(job, JobStatus.COMPLETED, error=None)
-        else:
-            service.finish(job, JobStatus.FAILED, error=_failure_text(job, code))
-        session.commit()
-
-
-def _failure_text(job: Job, code: int | None) -> str:
-    """Why a job failed, with the last lines of its log."""
-    if code == 0:
-        summary = "training ended without producing config.json and best_model.pth"
-    elif code is not None and code < 0:
-        summary = f"training process was killed by {signal.Signals(-code).name}"
-    else:
-        summary = f"training process exited with code {code}"
-    return f"{summary}\n{service.log_tail(job, TAIL_LINES)}".strip()
+        worker.record_outcome(session=session, job_id=job_id, code=code, reason=reason)
 
 
 def _fail(ctx: WorkerContext, job_id: str, error: str) -> None:
     """Mark a job failed, if it still exists."""
     with session_scope(ctx.sessions) as session:
-        job = session.get(Job, job_id)
-        if job is not None and job.status in (JobStatus.PENDING, JobStatus.TRAINING):
-            service.finish(job, JobStatus.FAILED, error=error)
-            session.commit()
+        worker.fail(session=session, job_id=job_id, error=error)
 
 
 def worker_identity() -> str:
@@ -224,12 +183,12 @@ def recover_orphans(ctx: WorkerContext) -> list[str]:
     host = ctx.worker_id.rsplit(":", 1)[0]
     recovered = []
     with session_scope(ctx.sessions) as session:
-        for job in session.scalars(select(Job).where(Job.status == JobStatus.TRAINING.value)):
+        for job in worker.training_jobs(session=session):
             owner_host, _, owner_pid = (job.worker_id or ":").rpartition(":")
             if owner_host != host or _is_live_worker(owner_pid):
                 continue
             kill_if_training(job.pid)
-            service.finish(job, JobStatus.FAILED, error=WORKER_STOPPED)
+            worker.finish(job, JobStatus.FAILED, error=worker.WORKER_STOPPED)
             recovered.append(job.id)
         session.commit()
     return recovered
@@ -238,8 +197,7 @@ def recover_orphans(ctx: WorkerContext) -> list[str]:
 def pending_jobs(ctx: WorkerContext) -> list[str]:
     """The ids of the jobs waiting for a worker, oldest first."""
     with session_scope(ctx.sessions) as session:
-        query = select(Job.id).where(Job.status == JobStatus.PENDING.value).order_by(Job.created_at)
-        return list(session.scalars(query))
+        return worker.pending_ids(session=session)
 
 
 def _is_live_worker(pid_text: str) -> bool:
@@ -251,7 +209,7 @@ def _is_live_worker(pid_text: str) -> bool:
 
 def kill_if_training(pid: int | None) -> None:
     """Kill an orphaned training process group, if that pid is still one of ours."""
-    if pid and "voicesmith.engines.train" in _cmdline(pid):
+    if pid and TRAINER_MARK in _cmdline(pid):
         _signal_group(pid, signal.SIGKILL)
 
 

@@ -1,6 +1,5 @@
 """Submitting, listing, cancelling, resuming and deleting training jobs."""
 
-import json
 import shutil
 import wave
 from pathlib import Path
@@ -11,16 +10,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from voicesmith.config import Settings
-from voicesmith.datasets import layout
+from voicesmith.datasets import editing, layout
 from voicesmith.datasets.models import Clip, ClipStatus, Dataset
 from voicesmith.datasets.service import get_dataset, validate_dataset_name
 from voicesmith.db import utcnow
+from voicesmith.engines import runfiles
 from voicesmith.errors import BadInput, Conflict, NotFound
 from voicesmith.training import bases, snapshot
 from voicesmith.training.models import ACTIVE, RESUMABLE, Job, JobStatus
-from voicesmith.transcripts.warnings import asr_spec, transcript_warnings
+from voicesmith.training.worker import finish
+from voicesmith.transcripts.warnings import transcript_warnings
 
-LOG_FILE = "train.log"
 MAX_LISTED = 10
 
 
@@ -50,9 +50,7 @@ def _log_warnings(job: Job) -> None:
     """Start the job's log with its warnings, so they are read beside the training output."""
     if not job.warnings:
         return
-    with log_path(job).open("a", encoding="utf-8") as log:
-        for warning in job.warnings:
-            log.write(f"WARNING: {warning}\n")
+    runfiles.append_log(Path(job.output_dir), [f"WARNING: {w}" for w in job.warnings])
 
 
 def _freeze(session: Session, settings: Settings, job: Job, rows: list[snapshot.ClipRow]) -> None:
@@ -177,25 +175,18 @@ def list_jobs(*, session: Session) -> list[Job]:
 
 def has_model(job: Job) -> bool:
     """Whether the job dir holds a usable model: config.json and a best_model*.pth."""
-    out = Path(job.output_dir)
-    return (out / "config.json").is_file() and any(out.glob("best_model*.pth"))
+    return runfiles.has_model(Path(job.output_dir))
 
 
 def log_path(job: Job) -> Path:
     """<job_dir>/train.log."""
-    return Path(job.output_dir) / LOG_FILE
+    return runfiles.log_path(Path(job.output_dir))
 
 
-def log_tail(job: Job, lines: int) -> str:
-    """The last lines of the job's log, read from the end of the file."""
-    path = log_path(job)
-    if not path.exists():
-        return ""
-    with path.open("rb") as handle:
-        size = handle.seek(0, 2)
-        handle.seek(max(0, size - lines * 400))
-        text = handle.read().decode("utf-8", errors="replace")
-    return "\n".join(text.splitlines()[-lines:])
+def log_tail(*, session: Session, job_id: str, lines: int) -> str:
+    """The last lines of a job's log, read from the end of the file."""
+    job = get_job(session=session, job_id=job_id)
+    return runfiles.log_tail(Path(job.output_dir), lines)
 
 
 def cancel(*, session: Session, job_id: str) -> Job:
@@ -218,7 +209,7 @@ def resume(*, session: Session, job_id: str) -> Job:
     job = get_job(session=session, job_id=job_id)
     if job.status not in RESUMABLE:
         raise Conflict(f"job '{job_id}' is {job.status}; only failed or cancelled jobs resume")
-    if not any(Path(job.output_dir).rglob("checkpoint_*.pth")):
+    if not runfiles.has_checkpoint(Path(job.output_dir)):
         raise Conflict(f"job '{job_id}' saved no checkpoint to resume from; start a new job")
     job.status, job.error, job.cancel_requested = JobStatus.PENDING.value, None, False
     job.params = {**job.params, "resume": True}
@@ -237,53 +228,17 @@ def delete(*, session: Session, job_id: str) -> None:
     session.commit()
 
 
-def finish(job: Job, status: JobStatus, *, error: str | None) -> None:
-    """Move a job to a terminal status."""
-    job.status, job.error, job.finished_at = status.value, error, utcnow()
-    job.pid = None
+def delete_dataset(*, session: Session, settings: Settings, name: str) -> None:
+    """Delete a dataset and its files, unless a job is queued or training on it."""
+    editing.delete_dataset(
+        session=session,
+        settings=settings,
+        name=name,
+        in_use=lambda dataset: active_job_on(session=session, dataset=dataset),
+    )
 
 
-def job_spec(*, settings: Settings, job: Job) -> dict[str, Any]:
-    """The job.json the training process reads."""
-    params = job.params
-    return {
-        "job_id": job.id,
-        "dataset_dir": str(_dataset_dir(settings, job).resolve()),
-        "base_model": bases.engine_spec(settings=settings, spec=params["base_model"]),
-        "models_dir": str(settings.models_dir.resolve()),
-        "epochs": params["epochs"],
-        "batch_size": params["batch_size"],
-        "learning_rate": params.get("learning_rate"),
-        "eval_split": params.get("eval_split"),
-        "save_every_steps": params.get("save_every_steps"),
-        "test_sentences": params.get("test_sentences"),
-        "resume": bool(params.get("resume")),
-        "keep_checkpoints": settings.keep_checkpoints,
-        "seed": None,
-        **asr_spec(settings),
-    }
-
-
-def _dataset_dir(settings: Settings, job: Job) -> Path:
-    """The folder the job trains on."""
-    job_dir = Path(job.output_dir)
-    return snapshot.dataset_dir(settings=settings, job_dir=job_dir, dataset=job.dataset_name)
-
-
-def read_progress(job: Job) -> dict[str, Any] | None:
-    """The training process's latest progress.json, with percent and ETA added."""
-    try:
-        raw = json.loads((Path(job.output_dir) / "progress.json").read_text())
-    except (OSError, ValueError):
-        return None
-    total, step = raw.get("total_steps") or 0, raw.get("step") or 0
-    per_step = raw.get("seconds_per_step") or 0.0
-    raw["percent"] = round(100.0 * min(step, total) / total, 1) if total else 0.0
-    raw["eta_seconds"] = round(max(total - step, 0) * per_step, 1) if per_step else None
-    return raw
-
-
-def started_now(job: Job, worker_id: str) -> None:
-    """Mark a job as training on this worker."""
-    job.status, job.worker_id, job.started_at = JobStatus.TRAINING.value, worker_id, utcnow()
-    job.finished_at, job.error = None, None
+def active_job_on(*, session: Session, dataset: str) -> str | None:
+    """The id of a job queued or training on the dataset, if there is one."""
+    query = select(Job.id).where(Job.dataset_name == dataset, Job.status.in_(ACTIVE))
+    return session.scalar(query)

@@ -8,12 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from voicesmith.config import Settings
+from voicesmith.core.files import atomic_write_text, link_or_copy
 from voicesmith.datasets import layout
 from voicesmith.db import utcnow
-from voicesmith.engines.job_files import link_or_copy
-
-SNAPSHOT_DIR = "dataset"
-MANIFEST = "snapshot.json"
+from voicesmith.engines.runfiles import SNAPSHOT_DIR, SNAPSHOT_MANIFEST
 
 
 @dataclass(frozen=True)
@@ -36,7 +34,7 @@ def freeze(*, settings: Settings, job_dir: Path, dataset: str, clips: list[ClipR
     entries = [_entry(source, target / layout.WAVS_DIR, clip) for clip in clips]
     layout.render_metadata(target / layout.METADATA_FILE, [(c.file, c.transcript) for c in clips])
     manifest = {"dataset": dataset, "taken_at": utcnow().isoformat(), "clips": entries}
-    layout.atomic_write_text(target / MANIFEST, json.dumps(manifest, indent=1))
+    atomic_write_text(target / SNAPSHOT_MANIFEST, json.dumps(manifest, indent=1))
     return target
 
 

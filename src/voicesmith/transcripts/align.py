@@ -3,7 +3,7 @@
 from bisect import bisect_left, bisect_right
 from difflib import SequenceMatcher
 
-from voicesmith.transcripts.text import ends_sentence, normalize
+from voicesmith.core.text import ends_sentence, normalize
 
 
 def user_spans(asr_words: list[str], user_text: str, cuts: list[int]) -> list[str]:

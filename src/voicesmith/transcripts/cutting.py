@@ -1,24 +1,23 @@
 """Cutting a recognised long recording into clips and storing them like uploaded ones."""
 
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from voicesmith.config import Settings
+from voicesmith.core import text
+from voicesmith.core.files import write_wav_temp
 from voicesmith.datasets import ingest, layout, quality
 from voicesmith.datasets.audio import TARGET_RATE, AudioDecodeError, DecodedAudio, decode_to_pcm16
-from voicesmith.datasets.bulk import Prepared
-from voicesmith.datasets.service import (
-    get_dataset,
-    get_or_create_dataset,
-    sync_dataset,
-    validate_transcript,
-)
+from voicesmith.datasets.models import Clip, Dataset
+from voicesmith.datasets.service import get_dataset, validate_transcript
+from voicesmith.datasets.storing import ClipRows, Prepared, store_clips
+from voicesmith.engines import asr
 from voicesmith.errors import BadInput, VoicesmithError
-from voicesmith.transcripts import align, asr, split, text
+from voicesmith.transcripts import align, split
 from voicesmith.transcripts.models import LongImport
 
 MAX_NOTED = 5
@@ -127,7 +126,7 @@ def _cut(
         decoded.source_channels,
     )  # fmt: skip
     converted = ingest.convert(part, cleanup, settings)
-    original = layout.write_wav_temp(samples, TARGET_RATE, settings.data_dir / "tmp")
+    original = write_wav_temp(samples, TARGET_RATE, settings.data_dir / "tmp")
     with original.open("rb") as handle:
         digest = ingest.file_digest(handle)
     source = ingest.ClipSource(f"{name}.wav", transcript, part, converted, digest)
@@ -138,23 +137,23 @@ def _cut(
 
 def _store(session: Session, settings: Settings, row: LongImport, cuts: list[Cut]) -> int:
     """Commit the clips with their ASR results and re-render the dataset once."""
-    with layout.dataset_lock(settings.data_dir / "locks", row.dataset_name):
-        dataset = get_or_create_dataset(session=session, settings=settings, name=row.dataset_name)
+    rows = _rows(row, cuts)
+    store_clips(session=session, settings=settings, name=row.dataset_name, rows=rows)
+    return len(cuts)
+
+
+def _rows(row: LongImport, cuts: list[Cut]) -> ClipRows:
+    """Each cut as a clip row carrying what ASR heard in it."""
+
+    def rows(dataset: Dataset) -> Iterator[tuple[Clip, Prepared]]:
         for cut in cuts:
             clip = ingest.new_clip(dataset, cut.prepared.source)
             clip.transcript_source = "user" if row.transcript else "asr"
             clip.asr_text, clip.asr_confidence = cut.heard, _rounded(cut.confidence)
             clip.cer = round(text.cer(clip.transcript, cut.heard), 4)
-            ingest.commit_clip(
-                session=session,
-                settings=settings,
-                dataset=dataset,
-                tmp=cut.prepared.source.converted.wav,
-                clip=clip,
-                original=cut.prepared.original,
-            )
-        sync_dataset(session=session, settings=settings, dataset=dataset)
-    return len(cuts)
+            yield clip, cut.prepared
+
+    return rows
 
 
 def _note(left_out: list[str]) -> str | None:

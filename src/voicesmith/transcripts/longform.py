@@ -1,12 +1,11 @@
 """Long recordings: accept the upload, then split it at pauses into transcribed clips."""
 
 import logging
-import os
 import re
 import shutil
-import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
@@ -15,7 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from voicesmith.config import Settings
+from voicesmith.core.files import write_temp
 from voicesmith.datasets import ingest
+from voicesmith.datasets.scrub import ScrubReport, scrub
 from voicesmith.datasets.service import check_size, validate_dataset_name
 from voicesmith.db import utcnow
 from voicesmith.errors import BadInput, NotFound, VoicesmithError
@@ -61,6 +62,29 @@ def create_import(
     return row
 
 
+def queue_import(
+    *,
+    session: Session,
+    settings: Settings,
+    dataset_name: str,
+    audio: BinaryIO,
+    filename: str,
+    transcript: str,
+    enqueue: Callable[[int], object],
+) -> LongImport:
+    """Accept a long recording and queue the import that splits it in the background."""
+    row = create_import(
+        session=session,
+        settings=settings,
+        dataset_name=dataset_name,
+        audio=audio,
+        filename=filename,
+        transcript=transcript,
+    )
+    enqueue(row.id)
+    return row
+
+
 def _full_transcript(transcript: str) -> str:
     """The whole recording's transcript on one line, or "" for none."""
     if "|" in transcript:
@@ -70,16 +94,13 @@ def _full_transcript(transcript: str) -> str:
 
 def _keep(audio: BinaryIO, settings: Settings, filename: str) -> Path:
     """Copy the upload into tmp/, where it waits for the background task."""
-    tmp_dir = settings.data_dir / "tmp"
-    tmp_dir.mkdir(parents=True, exist_ok=True)
     suffix = Path(filename).suffix.lower()
     # Only a plain extension reaches the file name; the decoder does not need it anyway.
     suffix = suffix if SAFE_SUFFIX.fullmatch(suffix) else ".bin"
-    fd, name = tempfile.mkstemp(prefix="long-", suffix=suffix, dir=tmp_dir)
     audio.seek(0)
-    with os.fdopen(fd, "wb") as handle:
-        shutil.copyfileobj(audio, handle)
-    return Path(name)
+    copy = partial(shutil.copyfileobj, audio)
+    # No fsync: the copy only waits in tmp/ for the background task, and the scrub clears it.
+    return write_temp(settings.data_dir / "tmp", copy, prefix="long-", suffix=suffix, sync=False)
 
 
 def _probe(path: Path, max_seconds: float) -> float | None:
@@ -112,12 +133,23 @@ def get_import(*, session: Session, import_id: int) -> LongImport:
     return row
 
 
-def unfinished(session: Session) -> list[int]:
+def unfinished(*, session: Session) -> list[int]:
     """Imports a stopped worker left queued or running."""
     query = select(LongImport.id).where(LongImport.status.in_(UNFINISHED))
     ids = list(session.scalars(query.order_by(LongImport.id)))
     session.commit()
     return ids
+
+
+def waiting_recordings(*, session: Session) -> set[str]:
+    """The long recordings in tmp/ that a queued or running import will still read."""
+    query = select(LongImport.source_path).where(LongImport.status.in_(UNFINISHED))
+    return {Path(p).name for p in session.scalars(query)}
+
+
+def scrub_leftovers(*, session: Session, settings: Settings) -> ScrubReport:
+    """The start-up scrub, sparing the recordings that imports still wait on."""
+    return scrub(session=session, settings=settings, keep=waiting_recordings(session=session))
 
 
 def run_import(

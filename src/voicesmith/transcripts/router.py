@@ -2,10 +2,10 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Path, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, Path, UploadFile
 
 from voicesmith.datasets.schemas import ClipOut
-from voicesmith.deps import SessionDep, SettingsDep, require_admin
+from voicesmith.deps import EnqueueLongImport, SessionDep, SettingsDep, require_admin
 from voicesmith.transcripts import longform, service
 from voicesmith.transcripts.schemas import LongImportAccepted, LongImportOut
 
@@ -17,24 +17,24 @@ router = APIRouter(prefix=PREFIX, tags=["transcripts"], dependencies=[Depends(re
 @router.post("/upload-long", status_code=202)
 def upload_long(
     audio: UploadFile,
-    request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    enqueue: EnqueueLongImport,
     dataset_name: Annotated[str, Form(description="letters, digits, '_' and '-'")] = "",
     transcript: Annotated[
         str, Form(description="optional: the whole recording's text; clips take their part")
     ] = "",
 ) -> LongImportAccepted:
     """Keep a long recording and split it into transcribed clips in the background."""
-    row = longform.create_import(
+    row = longform.queue_import(
         session=session,
         settings=settings,
         dataset_name=dataset_name,
         audio=audio.file,
         filename=audio.filename or "recording",
         transcript=transcript,
+        enqueue=enqueue,
     )
-    request.app.state.enqueue_asr.long_import(row.id)
     return LongImportAccepted(
         import_id=row.id,
         dataset=row.dataset_name,

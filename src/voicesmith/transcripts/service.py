@@ -8,12 +8,13 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from voicesmith.config import Settings
+from voicesmith.core import text
 from voicesmith.datasets import layout
 from voicesmith.datasets.editing import clip_or_404
 from voicesmith.datasets.models import Clip, ClipStatus
 from voicesmith.datasets.service import sync_dataset, validate_transcript
+from voicesmith.engines import asr
 from voicesmith.errors import BadInput, Conflict, VoicesmithError
-from voicesmith.transcripts import asr, text
 
 log = logging.getLogger("voicesmith.asr")
 
@@ -27,7 +28,7 @@ class Target:
     wav: Path
 
 
-def needs_asr(session: Session) -> list[int]:
+def needs_asr(*, session: Session) -> list[int]:
     """Ids of clips not yet recognised: waiting for a transcript or for their check."""
     query = select(Clip.id).where(
         or_(

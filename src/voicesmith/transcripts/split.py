@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from voicesmith.transcripts.asr import Word
+from voicesmith.engines.asr import Word
 
 # A pause this long between words is a natural place to end a clip.
 SENTENCE_PAUSE = 0.3

@@ -77,8 +77,8 @@ def start_context(
     from voicesmith.transcripts import longform, service
 
     with session_scope(sessions) as session:
-        leftover = service.needs_asr(session)
-        imports = longform.unfinished(session)
+        leftover = service.needs_asr(session=session)
+        imports = longform.unfinished(session=session)
     if leftover:
         log.info("queueing %d clip(s) left waiting for speech recognition", len(leftover))
         enqueue.transcribe(leftover)

@@ -6,8 +6,8 @@ from sqlalchemy.orm import Session
 from voicesmith.config import Settings
 from voicesmith.datasets import report
 from voicesmith.datasets.models import Clip, ClipStatus, Dataset
+from voicesmith.engines import asr
 from voicesmith.errors import VoicesmithError
-from voicesmith.transcripts import asr
 
 MAX_LISTED = 10
 

@@ -5,10 +5,11 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 
-from voicesmith.datasets import editing, service
-from voicesmith.datasets.router import export_response, store_batch, store_one
+from voicesmith.datasets import editing, service, uploads
+from voicesmith.datasets.http import zip_download
 from voicesmith.datasets.schemas import BatchResponse, ClipOut, UploadResponse
-from voicesmith.deps import SessionDep, SettingsDep
+from voicesmith.deps import EnqueueTranscribe, SessionDep, SettingsDep
+from voicesmith.training import service as training_service
 from voicesmith.transcripts import service as transcripts
 from voicesmith.web.render import fragment, html
 from voicesmith.web.session import ActionAdmin
@@ -21,30 +22,48 @@ BATCH_PATH = "/admin/training/upload-batch"
 @router.post("/training/upload")
 def upload(
     audio: UploadFile,
-    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     _admin: ActionAdmin,
+    enqueue_asr: EnqueueTranscribe,
     dataset_name: Annotated[str, Form()] = "",
     transcript: Annotated[str, Form()] = "",
 ) -> UploadResponse:
     """Add Audio File's Upload button: one clip, as POST /api/v1/admin/training/upload."""
-    return store_one(request, session, settings, audio, dataset_name, transcript)
+    stored = uploads.upload_clip(
+        session=session,
+        settings=settings,
+        dataset_name=dataset_name,
+        transcript=transcript,
+        audio=audio.file,
+        filename=audio.filename or "upload",
+        enqueue_asr=enqueue_asr,
+    )
+    return UploadResponse.of(stored)
 
 
 @router.post("/training/upload-batch")
 def upload_batch(
-    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     _admin: ActionAdmin,
+    enqueue_asr: EnqueueTranscribe,
     dataset_name: Annotated[str, Form()] = "",
     audio: Annotated[list[UploadFile], File()] = [],  # noqa: B006
     metadata: Annotated[UploadFile | None, File()] = None,
     archive: Annotated[UploadFile | None, File()] = None,
 ) -> BatchResponse:
     """The drop zone: a zip, or clips plus metadata, through the bulk import."""
-    return store_batch(request, session, settings, dataset_name, audio, metadata, archive)
+    result = uploads.upload_batch(
+        session=session,
+        settings=settings,
+        dataset_name=dataset_name,
+        audio=audio,
+        metadata=metadata,
+        archive=archive,
+        enqueue_asr=enqueue_asr,
+    )
+    return BatchResponse.of(result)
 
 
 @router.get("/training/datasets")
@@ -110,11 +129,12 @@ def delete_dataset(
     name: str, session: SessionDep, settings: SettingsDep, _admin: ActionAdmin
 ) -> Response:
     """Delete a dataset, then go back to the Training tab."""
-    editing.delete_dataset(session=session, settings=settings, name=name)
+    training_service.delete_dataset(session=session, settings=settings, name=name)
     return Response(status_code=200, headers={"HX-Redirect": "/admin/training"})
 
 
 @router.get("/datasets/{name}/export", response_class=FileResponse)
 def export(name: str, session: SessionDep, settings: SettingsDep, _admin: ActionAdmin) -> Response:
     """The dataset as an LJSpeech zip."""
-    return export_response(session, settings, name)
+    path = service.export_zip(session=session, settings=settings, name=name)
+    return zip_download(path, name)

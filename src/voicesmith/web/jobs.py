@@ -8,9 +8,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, PlainTextResponse, Response, StreamingResponse
 from pydantic import ValidationError
 
-from voicesmith.deps import SessionDep, SettingsDep
-from voicesmith.training import service
-from voicesmith.training.router import events as job_events
+from voicesmith.deps import EnqueueTraining, SessionDep, SessionsDep, SettingsDep
+from voicesmith.training import follow, service
+from voicesmith.training.http import event_response
 from voicesmith.training.schemas import StartRequest
 from voicesmith.web import runs
 from voicesmith.web.render import fragment, html
@@ -26,6 +26,7 @@ def start(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    enqueue: EnqueueTraining,
     _admin: ActionAdmin,
     dataset_name: Annotated[str, Form(max_length=256)] = "",
     epochs: Annotated[str, Form(max_length=32)] = "10",
@@ -41,7 +42,7 @@ def start(
     # Rendered before the job is queued, so the panel shows it as it is now: Pending.
     context = {"jobs": service.list_jobs(session=session), "warnings": job.warnings or []}
     content = fragment(request, "_jobs.html", context)
-    request.app.state.enqueue_training(job.id)
+    enqueue(job.id)
     return html(content)
 
 
@@ -61,9 +62,11 @@ def jobs_panel(request: Request, session: SessionDep, _admin: ActionAdmin) -> Re
 
 
 @router.get("/jobs/{job_id}/events")
-def events(job_id: str, request: Request, _admin: StreamAdmin) -> StreamingResponse:
+def events(
+    job_id: str, request: Request, sessions: SessionsDep, _admin: StreamAdmin
+) -> StreamingResponse:
     """The API's Server-Sent Events stream, for an EventSource that sends the cookie."""
-    return job_events(job_id, request)
+    return event_response(request, follow.job_updates(sessions=sessions, job_id=job_id))
 
 
 @router.get("/jobs/{job_id}/metrics")
@@ -81,7 +84,7 @@ def metrics(
 @router.get("/jobs/{job_id}/log", response_class=PlainTextResponse)
 def log(job_id: str, session: SessionDep, _admin: ActionAdmin) -> str:
     """The log's tail, without the trainer's terminal colour codes."""
-    tail = service.log_tail(service.get_job(session=session, job_id=job_id), LOG_TAIL_LINES)
+    tail = service.log_tail(session=session, job_id=job_id, lines=LOG_TAIL_LINES)
     return ANSI_RE.sub("", tail)
 
 
@@ -107,10 +110,12 @@ def cancel(job_id: str, session: SessionDep, _admin: ActionAdmin) -> Response:
 
 
 @router.post("/jobs/{job_id}/resume")
-def resume(job_id: str, request: Request, session: SessionDep, _admin: ActionAdmin) -> Response:
+def resume(
+    job_id: str, session: SessionDep, enqueue: EnqueueTraining, _admin: ActionAdmin
+) -> Response:
     """Resume a job from its newest checkpoint, then show the page again."""
     job = service.resume(session=session, job_id=job_id)
-    request.app.state.enqueue_training(job.id)
+    enqueue(job.id)
     return Response(headers={"HX-Refresh": "true"})
 
 

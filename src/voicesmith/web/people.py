@@ -10,9 +10,8 @@ from voicesmith.auth import service as auth_service
 from voicesmith.auth.models import Role, User
 from voicesmith.deps import SessionDep
 from voicesmith.errors import BadInput
-from voicesmith.synthesis import formats
 from voicesmith.synthesis import service as synthesis_service
-from voicesmith.synthesis.router import SynthDep
+from voicesmith.synthesis.http import SynthDep
 from voicesmith.web.render import fragment, html
 from voicesmith.web.session import ActionAdmin, ActionUser
 
@@ -119,9 +118,5 @@ def speak(
     """Speak: the text as a WAV in the chosen voice, as POST /api/v1/synthesize-trained."""
     if not voice:
         raise BadInput("pick a voice; train one on the Training tab first")
-    ref = synthesis_service.resolve_voice(session=session, name=voice)
-    session.commit()  # release the read transaction before the slow part
-    synth.check(text)
-    speech = synth.speak(ref, text, speed=1.0)
-    content = formats.encode(speech.samples, speech.sample_rate, "wav")
-    return Response(content, media_type=formats.MEDIA_TYPES["wav"])
+    audio = synthesis_service.speak(session=session, synth=synth, voices=(voice,), text=text)
+    return Response(audio.content, media_type=audio.media_type)

@@ -1,7 +1,6 @@
 """HTML pages: login and logout, the Admin Dashboard's tabs, a dataset, a job, the playground."""
 
 import hmac
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
@@ -76,12 +75,7 @@ def login(
         return _login_form(request, next_path=next_path, error=error, status_code=403)
     try:
         issued = auth_service.login(
-            session=session,
-            username=username,
-            password=password,
-            ttl=timedelta(hours=settings.token_ttl_hours),
-            max_failures=settings.login_max_failures,
-            lockout=timedelta(seconds=settings.login_lockout_seconds),
+            session=session, settings=settings, username=username, password=password
         )
     except (Unauthorized, RateLimited) as exc:
         return _login_form(

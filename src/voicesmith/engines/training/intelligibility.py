@@ -1,36 +1,35 @@
 """How intelligible a job's samples are: ASR hears each test sentence, CER against its text."""
 
-import re
 import statistics
 from collections import defaultdict
 from pathlib import Path
 
-from voicesmith.engines.job_files import Job, Progress
-from voicesmith.transcripts import asr
-from voicesmith.transcripts.text import cer
+from voicesmith.core.text import cer
+from voicesmith.engines import asr, runfiles
+from voicesmith.engines.runfiles import RunSpec
+from voicesmith.engines.training.progress import Progress
 
-SAMPLE_NAME = re.compile(r"step_(\d+)_(\d+)\.wav")
 # Older evaluations matter less, and each costs a recognition per sentence.
 MAX_STEPS = 10
 
 
-def measure(job: Job, samples_dir: Path, sentences: list[str]) -> dict[int, float]:
+def measure(spec: RunSpec, job_dir: Path, sentences: list[str]) -> dict[int, float]:
     """Mean CER of each evaluation's samples, by step; empty without samples or a model."""
-    by_step = _samples(samples_dir, len(sentences))
-    if not by_step or not job.asr_model:
+    by_step = _samples(job_dir, len(sentences))
+    if not by_step or not spec.asr_model:
         return {}
-    model = asr.open_model(job.asr_model, job.asr_threads, job.asr_compute_type)
+    model = asr.open_model(spec.asr_model, spec.asr_threads, spec.asr_compute_type)
     steps = sorted(by_step)[-MAX_STEPS:]
     return {step: _step_cer(model, by_step[step], sentences) for step in steps}
 
 
-def _samples(samples_dir: Path, count: int) -> dict[int, dict[int, Path]]:
-    """samples/step_<step>_<n>.wav grouped by step, then by sentence number."""
+def _samples(job_dir: Path, count: int) -> dict[int, dict[int, Path]]:
+    """The run's samples grouped by step, then by sentence number."""
     found: dict[int, dict[int, Path]] = defaultdict(dict)
-    for path in samples_dir.glob("step_*_*.wav"):
-        match = SAMPLE_NAME.fullmatch(path.name)
-        if match and int(match.group(2)) < count:
-            found[int(match.group(1))][int(match.group(2))] = path
+    for sample in runfiles.list_samples(job_dir):
+        if sample["index"] < count:
+            path = job_dir / runfiles.SAMPLES_DIR / sample["name"]
+            found[sample["step"]][sample["index"]] = path
     return dict(found)
 
 
@@ -43,11 +42,11 @@ def _step_cer(model: object, samples: dict[int, Path], sentences: list[str]) -> 
     return round(statistics.fmean(rates), 4)
 
 
-def record(job: Job, job_dir: Path, sentences: list, progress: Progress) -> None:
+def record(spec: RunSpec, job_dir: Path, sentences: list, progress: Progress) -> None:
     """Put the samples' CER into progress.json; a failure here never fails the job."""
     texts = [s if isinstance(s, str) else s[0] for s in sentences]
     try:
-        by_step = measure(job, job_dir / "samples", texts)
+        by_step = measure(spec, job_dir, texts)
     except Exception as exc:  # the model is trained and saved; this number is a bonus
         print(f"WARNING: could not measure intelligibility: {type(exc).__name__}: {exc}")
         return

@@ -1,0 +1,16 @@
+"""The voicesmith command line: serve, worker, create-admin, dataset, train, synth."""
+
+import typer
+
+from voicesmith.cli import serve, synth, training, users
+from voicesmith.cli.datasets import dataset_app
+
+app = typer.Typer(help="Train and serve TTS voices from your own recordings.", no_args_is_help=True)
+app.command()(serve.serve)
+app.command("create-admin")(users.create_admin)
+app.add_typer(dataset_app, name="dataset")
+app.command()(serve.worker)
+app.command()(training.train)
+app.command()(synth.synth)
+
+__all__ = ["app"]

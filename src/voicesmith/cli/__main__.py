@@ -1,0 +1,5 @@
+"""python -m voicesmith.cli runs the CLI."""
+
+from voicesmith.cli import app
+
+app()

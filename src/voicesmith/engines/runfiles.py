@@ -1,0 +1,239 @@
+"""A job's run folder: the name of every file in it, and how each is read and written.
+
+Torch-free, so the API process, the worker and the training child all ask this module; no
+other module spells these names.
+"""
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from voicesmith.core.files import atomic_write_text
+from voicesmith.engines.base_models import EngineError
+
+RUN_SPEC_FILE = "job.json"
+PROGRESS_FILE = "progress.json"
+LOG_FILE = "train.log"
+METRICS_FILE = "metrics.jsonl"
+SAMPLES_DIR = "samples"
+CONFIG_FILE = "config.json"
+FINETUNE_CONFIG_FILE = "finetune_config.json"
+DEFAULT_CHECKPOINT = "best_model.pth"
+ONNX_FILE = "model.onnx"
+INT8_ONNX_FILE = "model.int8.onnx"
+SNAPSHOT_DIR = "dataset"
+SNAPSHOT_MANIFEST = "snapshot.json"
+PHONEME_CACHE_DIR = "phoneme_cache"
+TRAINER_RUN_NAME = "run"  # the Trainer's own folder inside the run folder, until publish
+CHECKPOINT_RE = re.compile(r"^(checkpoint|best_model)_(\d+)\.pth$")
+SAMPLE_RE = re.compile(r"step_(\d+)_(\d+)\.wav")
+REQUIRED_FIELDS = ("job_id", "dataset_dir", "base_model", "epochs", "batch_size")
+# Reading this many bytes per wanted line from the end of train.log is almost always enough.
+LOG_BYTES_PER_LINE = 400
+
+
+class RunFilesError(EngineError):
+    """job.json or the run folder is unusable; the message is for people."""
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """The fields of job.json: everything the training child needs to know."""
+
+    job_id: str
+    dataset_dir: Path
+    base_model: str
+    models_dir: Path
+    epochs: int
+    batch_size: int
+    learning_rate: float | None = None
+    eval_split: float | None = None
+    save_every_steps: int | None = None
+    test_sentences: list[str] | None = None
+    resume: bool = False
+    keep_checkpoints: int = 2
+    seed: int | None = None
+    # Where the speech recognition model is, to measure how intelligible the samples are.
+    asr_model: str | None = None
+    asr_threads: int = 2
+    asr_compute_type: str = "int8"
+
+
+def write_spec(job_dir: Path, spec: dict[str, Any]) -> None:
+    """Write job.json for the training child."""
+    atomic_write_text(job_dir / RUN_SPEC_FILE, json.dumps(spec, indent=2))
+
+
+def load_spec(job_dir: Path) -> RunSpec:
+    """Read and check job.json."""
+    path = job_dir / RUN_SPEC_FILE
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise RunFilesError(f"cannot read {path}: {exc}") from exc
+    missing = [name for name in REQUIRED_FIELDS if raw.get(name) is None]
+    if missing:
+        raise RunFilesError(f"{RUN_SPEC_FILE} lacks {', '.join(missing)}")
+    fields = {k: v for k, v in raw.items() if k in RunSpec.__dataclass_fields__ and v is not None}
+    fields["dataset_dir"] = Path(raw["dataset_dir"])
+    fields["models_dir"] = Path(raw.get("models_dir") or job_dir / "models")
+    spec = RunSpec(**fields)
+    if min(spec.epochs, spec.batch_size, spec.keep_checkpoints) < 1:
+        raise RunFilesError("epochs, batch_size and keep_checkpoints must be at least 1")
+    if not (spec.dataset_dir / "metadata.csv").is_file():
+        raise RunFilesError(f"{spec.dataset_dir} holds no metadata.csv")
+    return spec
+
+
+def write_progress(job_dir: Path, state: dict[str, Any]) -> None:
+    """Replace progress.json."""
+    atomic_write_text(job_dir / PROGRESS_FILE, json.dumps(state))
+
+
+def read_progress(job_dir: Path) -> dict[str, Any] | None:
+    """The latest progress.json, or None while there is none (or it cannot be read)."""
+    try:
+        return json.loads((job_dir / PROGRESS_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def append_metric(job_dir: Path, point: dict[str, Any]) -> None:
+    """Add one step's line to metrics.jsonl."""
+    with (job_dir / METRICS_FILE).open("a", encoding="utf-8") as out:
+        out.write(json.dumps(point) + "\n")
+
+
+def drop_metrics_after(job_dir: Path, step: int) -> None:
+    """Forget metrics of steps that will be trained again (after a crash, or a fresh start)."""
+    path = job_dir / METRICS_FILE
+    if not path.exists():
+        return
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = [line for line in lines if _line_step(line) <= step]
+    if len(kept) != len(lines):
+        atomic_write_text(path, "".join(kept))
+
+
+def _line_step(line: str) -> float:
+    """The step of a metrics.jsonl line; infinity for a line cut off by a kill."""
+    try:
+        return int(json.loads(line)["step"])
+    except (ValueError, KeyError, TypeError):
+        return math.inf
+
+
+def read_metrics(job_dir: Path, *, after: int) -> list[dict[str, Any]]:
+    """The per-step losses logged after a step, as {step, losses}, oldest first."""
+    path = job_dir / METRICS_FILE
+    if not path.is_file():
+        return []
+    points = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        point = _parse_metric(line)
+        if point is not None and point["step"] > after:
+            points.append(point)
+    return points
+
+
+def _parse_metric(line: str) -> dict[str, Any] | None:
+    """One metrics line as {step, losses}; None for a line cut off by a kill."""
+    try:
+        raw = json.loads(line)
+        losses = {k: float(v) for k, v in (raw.get("losses") or {}).items()}
+        return {"step": int(raw["step"]), "losses": losses}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def sample_name(step: int, index: int | str) -> str:
+    """The file name of test sentence `index` spoken at `step`."""
+    return f"step_{step:06d}_{index}.wav"
+
+
+def list_samples(job_dir: Path) -> list[dict[str, Any]]:
+    """The audio written at each evaluation, as {name, step, index}, by step."""
+    folder = job_dir / SAMPLES_DIR
+    found = []
+    for path in folder.glob("step_*.wav") if folder.is_dir() else ():
+        match = SAMPLE_RE.fullmatch(path.name)
+        if match:
+            found.append({"name": path.name, "step": int(match[1]), "index": int(match[2])})
+    return sorted(found, key=lambda s: (s["step"], s["index"]))
+
+
+def sample_path(job_dir: Path, name: str) -> Path | None:
+    """The file of one sample; None unless it is a plain name that the run wrote."""
+    path = job_dir / SAMPLES_DIR / name
+    return path if SAMPLE_RE.fullmatch(name) and path.is_file() else None
+
+
+def log_path(job_dir: Path) -> Path:
+    """<job_dir>/train.log."""
+    return job_dir / LOG_FILE
+
+
+def open_log(job_dir: Path) -> BinaryIO:
+    """train.log opened for appending bytes, as the training child's stdout."""
+    return log_path(job_dir).open("ab")
+
+
+def append_log(job_dir: Path, lines: list[str]) -> None:
+    """Add lines of text to train.log."""
+    with log_path(job_dir).open("a", encoding="utf-8") as log:
+        for line in lines:
+            log.write(f"{line}\n")
+
+
+def log_tail(job_dir: Path, lines: int) -> str:
+    """The last lines of train.log, read from the end of the file."""
+    path = log_path(job_dir)
+    if not path.exists():
+        return ""
+    with path.open("rb") as handle:
+        size = handle.seek(0, 2)
+        handle.seek(max(0, size - lines * LOG_BYTES_PER_LINE))
+        text = handle.read().decode("utf-8", errors="replace")
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def has_model(job_dir: Path) -> bool:
+    """Whether the folder holds a usable model: config.json and a best_model*.pth."""
+    return (job_dir / CONFIG_FILE).is_file() and any(job_dir.glob("best_model*.pth"))
+
+
+def has_checkpoint(job_dir: Path) -> bool:
+    """Whether a resume has a checkpoint_<step>.pth to continue from, anywhere in the folder."""
+    return any(job_dir.rglob("checkpoint_*.pth"))
+
+
+def checkpoint_step(path: Path) -> int:
+    """The step in checkpoint_<n>.pth or best_model_<n>.pth; -1 for other names."""
+    match = CHECKPOINT_RE.match(path.name)
+    return int(match.group(2)) if match else -1
+
+
+def step_checkpoints(folder: Path, step: int) -> tuple[Path, Path]:
+    """The best model saved at step, and the checkpoint a resume continues from."""
+    return folder / f"best_model_{step}.pth", folder / f"checkpoint_{step}.pth"
+
+
+def write_config(folder: Path, config_json: str) -> None:
+    """Write the Coqui config.json that every checkpoint in folder is loaded with."""
+    atomic_write_text(folder / CONFIG_FILE, config_json)
+
+
+def write_finetune_config(job_dir: Path, config_json: str) -> None:
+    """Write finetune_config.json: the run's config with the snapshot it trained on."""
+    atomic_write_text(job_dir / FINETUNE_CONFIG_FILE, config_json)
+
+
+def read_snapshot_manifest(dataset_dir: Path) -> Any | None:
+    """The snapshot.json beside a frozen dataset, or None for a live dataset."""
+    manifest = dataset_dir / SNAPSHOT_MANIFEST
+    if not manifest.is_file():
+        return None
+    return json.loads(manifest.read_text(encoding="utf-8"))

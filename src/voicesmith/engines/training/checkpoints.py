@@ -1,0 +1,78 @@
+"""Checkpoints in the run folder: finding one to resume from, publishing and pruning them.
+
+The Trainer's run folder is moved up into JOB_DIR at the end, and resume looks for the newest
+intact checkpoint anywhere below JOB_DIR.
+"""
+
+import os
+import shutil
+import zipfile
+from pathlib import Path
+
+from voicesmith.core.files import link_or_copy
+from voicesmith.engines import runfiles
+from voicesmith.engines.runfiles import CHECKPOINT_RE, CONFIG_FILE, RunFilesError, checkpoint_step
+
+
+def find_resume_dir(job_dir: Path) -> Path:
+    """The folder under job_dir holding the newest intact checkpoint and its config.json."""
+    found = []
+    for path in job_dir.rglob("*.pth"):
+        match = CHECKPOINT_RE.match(path.name)
+        if match is None or not (path.parent / CONFIG_FILE).is_file():
+            continue
+        if not zipfile.is_zipfile(path):
+            _quarantine(path)
+            continue
+        found.append((int(match.group(2)), match.group(1) == "checkpoint", str(path.parent)))
+    if not found:
+        raise RunFilesError("no checkpoint to resume from")
+    return Path(max(found)[2])
+
+
+def _quarantine(path: Path) -> None:
+    """Rename a truncated checkpoint (killed mid-save) so neither we nor the Trainer load it."""
+    # The new name must not start with checkpoint_: the Trainer's pruning globs that prefix.
+    target = path.with_name(f"damaged-{path.name}")
+    print(f"WARNING: {path} is damaged (cut off while saving?); renamed to {target.name}")
+    os.replace(path, target)
+
+
+def publish(run_dir: Path, job_dir: Path, keep: int) -> None:
+    """Move the Trainer's run folder up into job_dir and keep only the last checkpoints."""
+    for path in run_dir.glob("*.pth"):
+        if not zipfile.is_zipfile(path):
+            _quarantine(path)
+    if run_dir != job_dir:
+        # config.json is copied, not moved, so every checkpoint always sits next to one.
+        runfiles.write_config(job_dir, (run_dir / CONFIG_FILE).read_text(encoding="utf-8"))
+        for path in sorted(run_dir.iterdir()):
+            if path.suffix == ".pth" or path.name.startswith(("events.out", "trainer_")):
+                os.replace(path, job_dir / path.name)
+        shutil.rmtree(run_dir)
+    _prune(job_dir, "checkpoint", keep)
+    _prune(job_dir, "best_model", 1)
+
+
+def _prune(folder: Path, prefix: str, keep: int) -> None:
+    """Delete all but the newest `keep` <prefix>_<step>.pth files."""
+    numbered = sorted(
+        (p for p in folder.glob(f"{prefix}_*.pth") if CHECKPOINT_RE.match(p.name)),
+        key=checkpoint_step,
+    )
+    for path in numbered[:-keep]:
+        path.unlink()
+
+
+def ensure_seed_layout(job_dir: Path) -> None:
+    """Check config.json is there and point best_model.pth at the newest best (or checkpoint)."""
+    if not (job_dir / CONFIG_FILE).is_file():
+        raise RunFilesError(f"training ended without {job_dir / CONFIG_FILE}")
+    default = job_dir / runfiles.DEFAULT_CHECKPOINT
+    best = max(job_dir.glob("best_model_*.pth"), key=checkpoint_step, default=None)
+    if best is None and default.is_file():
+        return
+    source = best or max(job_dir.glob("checkpoint_*.pth"), key=checkpoint_step, default=None)
+    if source is None:
+        raise RunFilesError("training ended without a checkpoint")
+    link_or_copy(source, default)

@@ -1,0 +1,152 @@
+"""The training child process: `python -m voicesmith.engines.training JOB_DIR` trains one job.
+
+It reads JOB_DIR/job.json, writes progress.json and metrics.jsonl as it goes, and leaves
+config.json, best_model*.pth, the last checkpoints, TensorBoard events and samples/*.wav
+directly in JOB_DIR. SIGTERM stops it at the next step boundary with a checkpoint saved.
+"""
+
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from voicesmith.engines.base_models import EngineError
+from voicesmith.engines.export import export_voice
+from voicesmith.engines.runfiles import load_spec
+from voicesmith.engines.training import intelligibility
+from voicesmith.engines.training.checkpoints import ensure_seed_layout, find_resume_dir, publish
+from voicesmith.engines.training.control import StepWatcher, StopRequest
+from voicesmith.engines.training.prepare import prepare_base, prepare_trainer, use_cuda
+from voicesmith.engines.training.progress import Progress
+
+if TYPE_CHECKING:  # torch loads only once the job is known to be valid
+    from trainer import Trainer
+
+EXIT_CANCELLED = 143
+
+
+def train(trainer: "Trainer", watcher: StepWatcher, progress: Progress, resumed: bool) -> bool:
+    """Run the steps left to reach epochs * steps_per_epoch; True if the run finished."""
+    from voicesmith.engines.training import vits
+
+    per_epoch = vits.steps_per_epoch(trainer)
+    start = vits.continue_from(trainer, per_epoch) if resumed else 0
+    watcher.target = progress.state["epochs"] * per_epoch
+    progress.start(step=start, total_steps=watcher.target, steps_per_epoch=per_epoch)
+    if start >= watcher.target:
+        print(f"already trained {start} of {watcher.target} steps; raise epochs to train longer")
+        watcher.stop.shield()
+        trainer.dashboard_logger.finish()
+        return True
+    progress.phase("training")
+    return vits.fit(trainer, shield=watcher.stop.shield)
+
+
+def run(job_dir: Path, stop: StopRequest) -> int:
+    """Train the job in job_dir; the exit status."""
+    spec = load_spec(job_dir)
+    progress = Progress(job_dir, epochs=spec.epochs, device=_announce_device())
+    progress.phase("preparing")
+    continue_dir = find_resume_dir(job_dir) if spec.resume else None
+    base = None if continue_dir else prepare_base(spec, progress)
+    progress.phase("preparing")
+    watcher = StepWatcher(progress, stop, spec)
+    trainer = prepare_trainer(spec, job_dir, base, continue_dir, watcher)
+    finished = train(trainer, watcher, progress, resumed=continue_dir is not None)
+    progress.phase("finishing")
+    publish(Path(trainer.output_path), job_dir, spec.keep_checkpoints)
+    if not finished:
+        step = trainer.total_steps_done
+        _last_line(f"cancelled: checkpoint saved at step {step}; resume to continue")
+        return EXIT_CANCELLED
+    ensure_seed_layout(job_dir)
+    if not stop.requested:  # a cancel that came after the last step skips the optional export
+        progress.phase("exporting")
+        stop.mode = "now"  # the model is saved: a stop may cut the export short
+        export_after_training(job_dir)
+        stop.shield()
+        intelligibility.record(spec, job_dir, trainer.config.test_sentences or [], progress)
+    progress.phase("finishing")
+    print(f"done: {trainer.total_steps_done} steps; the model is in {job_dir}")
+    return 0
+
+
+def export_after_training(job_dir: Path) -> None:
+    """Export model.onnx at the end of a run; a failure only costs speed, so it is a warning."""
+    started = time.monotonic()
+    try:
+        said = export_voice(job_dir)
+    except KeyboardInterrupt:  # SIGTERM: the run is done, only the export is given up
+        print("ONNX export stopped; synthesis will use PyTorch")
+        return
+    except Exception as exc:  # synthesis falls back to PyTorch, so the run still succeeds
+        print(
+            f"WARNING: ONNX export failed, synthesis will use PyTorch: {type(exc).__name__}: {exc}"
+        )
+        return
+    print(f"{said} in {time.monotonic() - started:.1f} s")
+
+
+def _announce_device() -> str:
+    """Say where training runs, warning on CPU; 'cuda' or 'cpu'."""
+    if use_cuda():
+        import torch
+
+        print(f"training on CUDA ({torch.cuda.get_device_name(0)}) with mixed precision")
+        return "cuda"
+    print("WARNING: CPU training is slow; no CUDA GPU was found, so a real voice takes many hours")
+    return "cpu"
+
+
+def watch_parent() -> None:
+    """Stop, saving a checkpoint, if the supervising worker dies: no orphan trains on."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _last_line(message: str) -> None:
+    """Print message after everything else already written to stdout and stderr."""
+    sys.stderr.flush()
+    print(message, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit status (0 only with config.json and a best model in place)."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m voicesmith.engines.training JOB_DIR", file=sys.stderr)
+        return 2
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
+    # The Trainer copies sys.argv[0] into its run folder as "the training script".
+    sys.argv[0] = "voicesmith-train"
+    stop = StopRequest()
+    stop.install()
+    watch_parent()
+    try:
+        return run(Path(args[0]).resolve(), stop)
+    except KeyboardInterrupt:
+        _last_line("cancelled before training started")
+        return EXIT_CANCELLED
+    except EngineError as exc:
+        _last_line(f"ERROR: {exc}")
+        return 1
+    except Exception as exc:
+        traceback.print_exc()
+        _last_line(f"ERROR: training failed: {type(exc).__name__}: {exc}")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,151 @@
+"""The worker's side of a job row: claim it, copy progress into it, and record how it ended."""
+
+import signal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from voicesmith.config import Settings
+from voicesmith.db import utcnow
+from voicesmith.engines import runfiles
+from voicesmith.training import bases, snapshot
+from voicesmith.training.models import Job, JobStatus
+from voicesmith.transcripts.warnings import asr_spec
+
+TAIL_LINES = 20
+WORKER_STOPPED = "worker stopped during training; resume the job to continue"
+
+
+def claim(
+    *, session: Session, settings: Settings, job_id: str, worker_id: str, gpu: str | None
+) -> Path | None:
+    """Move a pending job to training and write its job.json; None if it is not pending."""
+    # The row lock makes two workers handed the same id (a resume raced a redelivery) agree.
+    job = session.get(Job, job_id, with_for_update=True)
+    if job is None or job.status != JobStatus.PENDING:
+        return None
+    job_dir = Path(job.output_dir)
+    job_dir.mkdir(parents=True, exist_ok=True)
+    runfiles.write_spec(job_dir, job_spec(settings=settings, job=job))
+    started_now(job, worker_id)
+    job.gpus = gpu
+    session.commit()
+    return job_dir
+
+
+def job_spec(*, settings: Settings, job: Job) -> dict[str, Any]:
+    """The job.json the training process reads."""
+    params = job.params
+    return {
+        "job_id": job.id,
+        "dataset_dir": str(_dataset_dir(settings, job).resolve()),
+        "base_model": bases.engine_spec(settings=settings, spec=params["base_model"]),
+        "models_dir": str(settings.models_dir.resolve()),
+        "epochs": params["epochs"],
+        "batch_size": params["batch_size"],
+        "learning_rate": params.get("learning_rate"),
+        "eval_split": params.get("eval_split"),
+        "save_every_steps": params.get("save_every_steps"),
+        "test_sentences": params.get("test_sentences"),
+        "resume": bool(params.get("resume")),
+        "keep_checkpoints": settings.keep_checkpoints,
+        "seed": None,
+        **asr_spec(settings),
+    }
+
+
+def _dataset_dir(settings: Settings, job: Job) -> Path:
+    """The folder the job trains on."""
+    job_dir = Path(job.output_dir)
+    return snapshot.dataset_dir(settings=settings, job_dir=job_dir, dataset=job.dataset_name)
+
+
+def started_now(job: Job, worker_id: str) -> None:
+    """Mark a job as training on this worker."""
+    job.status, job.worker_id, job.started_at = JobStatus.TRAINING.value, worker_id, utcnow()
+    job.finished_at, job.error = None, None
+
+
+def record_pid(*, session: Session, job_id: str, pid: int) -> None:
+    """Remember the training process, so a lost worker's trainer can be found and killed."""
+    session.get(Job, job_id).pid = pid
+    session.commit()
+
+
+def sync_progress(*, session: Session, job_id: str, worker_id: str) -> str | None:
+    """Store the latest progress; returns "cancelled" or "taken" when the job must stop."""
+    job = session.get(Job, job_id)
+    progress = read_progress(job)
+    if progress is not None and progress != job.progress:
+        job.progress = progress
+        job.device = progress.get("device", job.device)
+    session.commit()
+    if job.status != JobStatus.TRAINING or job.worker_id != worker_id:
+        return "taken"  # declared lost while this worker was cut off; someone else owns it
+    return "cancelled" if job.cancel_requested else None
+
+
+def read_progress(job: Job) -> dict[str, Any] | None:
+    """The training process's latest progress.json, with percent and ETA added."""
+    raw = runfiles.read_progress(Path(job.output_dir))
+    if raw is None:
+        return None
+    total, step = raw.get("total_steps") or 0, raw.get("step") or 0
+    per_step = raw.get("seconds_per_step") or 0.0
+    raw["percent"] = round(100.0 * min(step, total) / total, 1) if total else 0.0
+    raw["eta_seconds"] = round(max(total - step, 0) * per_step, 1) if per_step else None
+    return raw
+
+
+def record_outcome(*, session: Session, job_id: str, code: int | None, reason: str | None) -> None:
+    """Turn the exit code and stop reason into the job's terminal status."""
+    job = session.get(Job, job_id, with_for_update=True)
+    if reason == "taken" or job.status != JobStatus.TRAINING:
+        return
+    if reason == "cancelled":
+        finish(job, JobStatus.CANCELLED, error=None)
+    elif reason == "worker":
+        finish(job, JobStatus.FAILED, error=WORKER_STOPPED)
+    elif code == 0 and runfiles.has_model(Path(job.output_dir)):
+        finish(job, JobStatus.COMPLETED, error=None)
+    else:
+        finish(job, JobStatus.FAILED, error=_failure_text(job, code))
+    session.commit()
+
+
+def _failure_text(job: Job, code: int | None) -> str:
+    """Why a job failed, with the last lines of its log."""
+    if code == 0:
+        summary = "training ended without producing config.json and best_model.pth"
+    elif code is not None and code < 0:
+        summary = f"training process was killed by {signal.Signals(-code).name}"
+    else:
+        summary = f"training process exited with code {code}"
+    return f"{summary}\n{runfiles.log_tail(Path(job.output_dir), TAIL_LINES)}".strip()
+
+
+def fail(*, session: Session, job_id: str, error: str) -> None:
+    """Mark a job failed, if it still exists and has not ended."""
+    job = session.get(Job, job_id)
+    if job is not None and job.status in (JobStatus.PENDING, JobStatus.TRAINING):
+        finish(job, JobStatus.FAILED, error=error)
+        session.commit()
+
+
+def finish(job: Job, status: JobStatus, *, error: str | None) -> None:
+    """Move a job to a terminal status."""
+    job.status, job.error, job.finished_at = status.value, error, utcnow()
+    job.pid = None
+
+
+def training_jobs(*, session: Session) -> list[Job]:
+    """The jobs marked training, whichever worker runs them."""
+    return list(session.scalars(select(Job).where(Job.status == JobStatus.TRAINING.value)))
+
+
+def pending_ids(*, session: Session) -> list[str]:
+    """The ids of the jobs waiting for a worker, oldest first."""
+    query = select(Job.id).where(Job.status == JobStatus.PENDING.value).order_by(Job.created_at)
+    return list(session.scalars(query))
