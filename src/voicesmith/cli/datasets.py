@@ -134,12 +134,13 @@ def dataset_report(
     data_dir: DataDirOpt = None,
 ) -> None:
     """Show a dataset's quality report: totals, warnings and flagged clips."""
-    from voicesmith.datasets import editing, report
+    from voicesmith.datasets import editing
 
     settings = settings_for(data_dir)
     with session_scope(open_database(settings)) as session:
-        dataset = or_exit(lambda: editing.dataset_or_404(session=session, name=name))
-        stored = report.stored(session=session, settings=settings, dataset=dataset)
+        stored = or_exit(
+            lambda: editing.quality_report(session=session, settings=settings, name=name)
+        )
     if as_json:
         typer.echo(json.dumps(stored, indent=2))
         return

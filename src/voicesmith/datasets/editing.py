@@ -3,13 +3,14 @@
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from voicesmith.config import Settings
 from voicesmith.core.text import cer
-from voicesmith.datasets import ingest, layout
+from voicesmith.datasets import ingest, layout, report
 from voicesmith.datasets.models import Clip, ClipStatus, Dataset
 from voicesmith.datasets.service import get_dataset, sync_dataset, validate_transcript
 from voicesmith.errors import Conflict, NotFound
@@ -21,6 +22,12 @@ def dataset_or_404(*, session: Session, name: str) -> Dataset:
     if dataset is None:
         raise NotFound(f"dataset '{name}' does not exist")
     return dataset
+
+
+def quality_report(*, session: Session, settings: Settings, name: str) -> dict[str, Any]:
+    """The named dataset's stored quality report, or NotFound."""
+    dataset = dataset_or_404(session=session, name=name)
+    return report.stored(session=session, settings=settings, dataset=dataset)
 
 
 def clip_page(*, session: Session, name: str, offset: int, limit: int) -> tuple[int, list[Clip]]:

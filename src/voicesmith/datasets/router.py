@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import FileResponse
 
-from voicesmith.datasets import editing, quality, rebuild, report, service, uploads
+from voicesmith.datasets import editing, quality, rebuild, service, uploads
 from voicesmith.datasets.http import zip_download
 from voicesmith.datasets.schemas import (
     BatchResponse,
@@ -113,8 +113,7 @@ def dataset_detail(
 @router.get("/datasets/{name}/report")
 def dataset_report(name: str, session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
     """The stored quality report: totals, warnings, and each clip's metrics and flags."""
-    dataset = editing.dataset_or_404(session=session, name=name)
-    return report.stored(session=session, settings=settings, dataset=dataset)
+    return editing.quality_report(session=session, settings=settings, name=name)
 
 
 @router.put("/datasets/{name}/cleanup")

@@ -3,7 +3,7 @@
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Generic, Protocol, TypeVar
 
 
@@ -74,6 +74,10 @@ class VoiceCache(Generic[T]):
     def total_bytes(self) -> int:
         """Memory held by cached voices."""
         return sum(item.size_bytes for item in self._items.values())
+
+    def summary(self) -> dict[str, object]:
+        """What the cache holds and how often it was hit, for the admin's stats route."""
+        return {"items": len(self), "bytes": self.total_bytes(), **asdict(self.stats)}
 
     def discard(self, key: str) -> None:
         """Forget a voice, e.g. when its job is deleted."""

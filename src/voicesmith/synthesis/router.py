@@ -1,7 +1,5 @@
 """Speech routes: the seed's synthesize-trained, the base voice, voices and aliases."""
 
-from dataclasses import asdict
-
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
@@ -61,13 +59,7 @@ def voices(_user: CurrentUser, session: SessionDep, settings: SettingsDep) -> di
 @admin_router.get("/cache")
 def cache_stats(synth: SynthDep) -> dict[str, object]:
     """What the voice cache holds and how often it was hit."""
-    cache = synth.cache
-    return {
-        "status": "ok",
-        "items": len(cache),
-        "bytes": cache.total_bytes(),
-        **asdict(cache.stats),
-    }
+    return {"status": "ok", **synth.cache.summary()}
 
 
 @admin_router.put("/{alias}")
