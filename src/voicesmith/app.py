@@ -118,6 +118,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop()
     for consumer in consumers:
         consumer.stop()
+    if app.state.worker is not None:
+        app.state.worker.retire()
     app.state.engine.dispose()
 
 

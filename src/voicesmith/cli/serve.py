@@ -64,6 +64,7 @@ def worker(
         JobConsumer(huey, ctx.stop_event, workers=max(1, len(slots))).run()
     finally:
         asr.stop()
+        ctx.retire()
 
 
 def parse_gpus(text: str | None) -> list[str]:

@@ -41,10 +41,19 @@ class WorkerContext:
     env: dict[str, str] = field(default_factory=dict)
     gpus: tuple[str, ...] = ()
     free_gpus: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
+    heartbeat: threading.Thread | None = None
 
     def __post_init__(self) -> None:
         for gpu in self.gpus:
             self.free_gpus.put(gpu)
+
+    def retire(self, timeout: float = 10) -> None:
+        """Stop, and let the heartbeat remove this worker's row before the process ends."""
+        self.stop_event.set()
+        # The heartbeat is a daemon thread: without the join, a process that exits at once
+        # (a worker stopped by SIGTERM) kills it before it retires, and the row lingers.
+        if self.heartbeat is not None:
+            self.heartbeat.join(timeout)
 
     @contextlib.contextmanager
     def gpu_slot(self) -> Iterator[str | None]:

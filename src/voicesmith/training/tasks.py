@@ -51,4 +51,5 @@ def start_worker_context(
     )
     heartbeat.tick()  # registered before the first job arrives
     heartbeat.start()
+    ctx.heartbeat = heartbeat
     return ctx
