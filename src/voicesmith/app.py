@@ -55,7 +55,10 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool = Fals
     """Build the ASGI app; with embedded_worker it also runs training jobs itself."""
     settings = settings or get_settings()
     engine = make_engine(settings.resolved_database_url)
-    app = FastAPI(title="voicesmith", version="0.1.0", lifespan=_lifespan)
+    # openapi.install serves /docs from local files; ReDoc would need a CDN, so there is none.
+    app = FastAPI(
+        title="voicesmith", version="0.1.0", lifespan=_lifespan, docs_url=None, redoc_url=None
+    )
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)

@@ -11,14 +11,6 @@ from voicesmith.config import Settings
 
 # JSON, audio and files are never rendered as pages, so they may load and frame nothing.
 STRICT_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-# FastAPI's /docs and /redoc pages are an inline script plus assets from jsDelivr.
-DOCS_CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: "
-    "https://fastapi.tiangolo.com https://cdn.redoc.ly; worker-src blob:; "
-    "frame-ancestors 'none'; base-uri 'none'"
-)
-DOCS_PATHS = ("/docs", "/redoc")
 ALWAYS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -37,13 +29,12 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        csp = DOCS_CSP if scope["path"].startswith(DOCS_PATHS) else STRICT_CSP
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in {**ALWAYS, "Content-Security-Policy": csp}.items():
-                    # HTML pages set their own CSP (web/render.py); theirs is kept.
+                for name, value in {**ALWAYS, "Content-Security-Policy": STRICT_CSP}.items():
+                    # Pages set their own CSP (web/render.py, /docs in openapi.py); theirs is kept.
                     headers.setdefault(name, value)
             await send(message)
 

@@ -146,6 +146,7 @@ def test_cancel_stops_the_process_and_resume_continues_the_steps(server, tiny_jo
     cancelled = server.wait(job_id, status_is("cancelled"), timeout=30)
     assert time.monotonic() - started < 20
     assert _gone(pid)
+    assert cancelled["can_resume"] is True  # cancelling saved a checkpoint
     stopped_at = cancelled["progress"]["step"]
     assert stopped_at >= running["progress"]["step"]
     assert server.post(job_id, "resume").json()["status"] == "pending"

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from voicesmith.db import session_scope
 from voicesmith.errors import NotFound
 from voicesmith.training.models import ACTIVE, Job
+from voicesmith.training.service import can_resume
 
 DELETED = "deleted"
 REPORTED = ("status", "progress")
@@ -71,4 +72,5 @@ def _state(sessions: sessionmaker[Session], job_id: str) -> dict[str, object] | 
         job = session.get(Job, job_id)
         if job is None:
             return None
-        return {"status": job.status, "progress": job.progress, "error": job.error}
+        state = {"status": job.status, "progress": job.progress, "error": job.error}
+        return {**state, "can_resume": can_resume(job)}

@@ -35,6 +35,7 @@ def job_out(job: Job) -> JobOut:
         warnings=job.warnings,
         worker_id=job.worker_id,
         gpus=job.gpus,
+        can_resume=service.can_resume(job),
     )
 
 

@@ -47,6 +47,7 @@ class JobOut(BaseModel):
     warnings: list[str] | None
     worker_id: str | None = None
     gpus: str | None = None
+    can_resume: bool = False
 
 
 class JobList(BaseModel):

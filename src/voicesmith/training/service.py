@@ -204,12 +204,17 @@ def cancel(*, session: Session, job_id: str) -> Job:
     return job
 
 
+def can_resume(job: Job) -> bool:
+    """Whether the job ended short of a model and left a checkpoint to continue from."""
+    return job.status in RESUMABLE and runfiles.has_checkpoint(Path(job.output_dir))
+
+
 def resume(*, session: Session, job_id: str) -> Job:
     """Queue a failed or cancelled job again, to continue from its newest checkpoint."""
     job = get_job(session=session, job_id=job_id)
     if job.status not in RESUMABLE:
         raise Conflict(f"job '{job_id}' is {job.status}; only failed or cancelled jobs resume")
-    if not runfiles.has_checkpoint(Path(job.output_dir)):
+    if not can_resume(job):
         raise Conflict(f"job '{job_id}' saved no checkpoint to resume from; start a new job")
     job.status, job.error, job.cancel_requested = JobStatus.PENDING.value, None, False
     job.params = {**job.params, "resume": True}

@@ -10,11 +10,13 @@ from sqlalchemy.orm import Session
 from voicesmith.config import Settings
 from voicesmith.db import utcnow
 from voicesmith.engines import runfiles
-from voicesmith.training import bases, snapshot
+from voicesmith.training import bases, failures, snapshot
 from voicesmith.training.models import Job, JobStatus
 from voicesmith.transcripts.warnings import asr_spec
 
 TAIL_LINES = 20
+# The trainer's ERROR line is its last; warnings and a traceback may come a while before it.
+CAUSE_LINES = 200
 WORKER_STOPPED = "worker stopped during training; resume the job to continue"
 
 
@@ -116,14 +118,21 @@ def record_outcome(*, session: Session, job_id: str, code: int | None, reason: s
 
 
 def _failure_text(job: Job, code: int | None) -> str:
-    """Why a job failed, with the last lines of its log."""
+    """Why a job failed (the trainer's own error when it gave one), then the end of its log."""
+    job_dir = Path(job.output_dir)
+    summary = _exit_summary(code)
+    if code is not None and code > 0:
+        summary = failures.cause(runfiles.log_tail(job_dir, CAUSE_LINES)) or summary
+    return f"{summary}\n{runfiles.log_tail(job_dir, TAIL_LINES)}".strip()
+
+
+def _exit_summary(code: int | None) -> str:
+    """How the training process ended, from its exit code."""
     if code == 0:
-        summary = "training ended without producing config.json and best_model.pth"
-    elif code is not None and code < 0:
-        summary = f"training process was killed by {signal.Signals(-code).name}"
-    else:
-        summary = f"training process exited with code {code}"
-    return f"{summary}\n{runfiles.log_tail(Path(job.output_dir), TAIL_LINES)}".strip()
+        return "training ended without producing config.json and best_model.pth"
+    if code is not None and code < 0:
+        return f"training process was killed by {signal.Signals(-code).name}"
+    return f"training process exited with code {code}"
 
 
 def fail(*, session: Session, job_id: str, error: str) -> None:

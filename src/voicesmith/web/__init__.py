@@ -7,6 +7,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from voicesmith.openapi import SWAGGER_UI
 from voicesmith.web.render import page
 from voicesmith.web.router import router
 from voicesmith.web.session import AdminRequired, LoginRequired, login_url
@@ -15,18 +16,23 @@ log = logging.getLogger("voicesmith")
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 # `npm ci` at the repository root fills node_modules; the app serves these dist folders as they are.
 NODE_MODULES = Path(__file__).resolve().parents[3] / "node_modules"
-VENDOR = {"htmx": "htmx.org/dist", "uplot": "uplot/dist"}
+VENDOR = {
+    "/vendor/htmx": "htmx.org/dist",
+    "/vendor/uplot": "uplot/dist",
+    SWAGGER_UI: "swagger-ui-dist",
+}
 
 
 def install(app: FastAPI) -> None:
     """Add the pages, the static files and the redirect-to-login handling to the app."""
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for name, folder in VENDOR.items():
+    for path, folder in VENDOR.items():
         directory = NODE_MODULES / folder
         if not directory.is_dir():
             log.warning("%s is missing; run `npm ci` (make does) for the web UI", directory)
-        app.mount(f"/vendor/{name}", StaticFiles(directory=directory, check_dir=False), name=name)
+        name = path.rsplit("/", 1)[-1]
+        app.mount(path, StaticFiles(directory=directory, check_dir=False), name=name)
     app.add_exception_handler(LoginRequired, _to_login)
     app.add_exception_handler(AdminRequired, _admins_only)
 

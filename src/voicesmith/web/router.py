@@ -180,7 +180,12 @@ def job_page(request: Request, job_id: str, session: SessionDep, admin: PageAdmi
         job = training_service.get_job(session=session, job_id=job_id)
     except NotFound as exc:
         return _not_found(request, admin, exc)
-    context = {"tab": "training", "job": job, "params": dict(job.params or {})}
+    context = {
+        "tab": "training",
+        "job": job,
+        "params": dict(job.params or {}),
+        "can_resume": training_service.can_resume(job),
+    }
     return page(request, "job.html", context, user=admin)
 
 

@@ -28,8 +28,11 @@ function showStatus(status) {
   const badge = document.getElementById("job-badge");
   badge.className = `badge badge-${status}`;
   badge.textContent = JOB_LABELS[status] || status;
+  // Resume needs a checkpoint as well as a failed or cancelled job; the server says which.
+  const canResume = job.root.dataset.canResume === "true";
   document.querySelectorAll("[data-when]").forEach((button) => {
-    button.hidden = !button.dataset.when.split(" ").includes(status);
+    const needed = "needsCheckpoint" in button.dataset && !canResume;
+    button.hidden = needed || !button.dataset.when.split(" ").includes(status);
   });
 }
 
@@ -142,6 +145,7 @@ function follow() {
       source.close();
       return;
     }
+    job.root.dataset.canResume = String(Boolean(data.can_resume));
     showStatus(data.status);
     showProgress(data.progress || JSON.parse(job.root.dataset.progress || "{}"));
     document.getElementById("job-error").textContent = data.error || "";
