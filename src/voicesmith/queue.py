@@ -1,5 +1,6 @@
 """The one Huey instance per process, chosen from settings, and the embedded consumer."""
 
+import signal
 import threading
 
 from huey import RedisHuey, SqliteHuey
@@ -40,6 +41,12 @@ class JobConsumer(Consumer):
         """Stop running jobs (they save and exit within the grace period), then the threads."""
         self.stop_event.set()
         super().stop(graceful=True)
+
+    def _set_signal_handlers(self) -> None:
+        """Huey's handlers; a stop asked for before they existed still stops the consumer."""
+        super()._set_signal_handlers()
+        if self.stop_event.is_set():
+            self._signum = signal.SIGTERM
 
 
 class EmbeddedConsumer(JobConsumer):

@@ -1,6 +1,8 @@
 """`voicesmith serve` and `voicesmith worker`: the processes that do the work."""
 
 import logging
+import signal
+import threading
 from typing import Annotated
 
 import typer
@@ -53,15 +55,20 @@ def worker(
     huey = build_huey(settings)
     # The task finds the context through this closure; it is bound below, before any task runs.
     enqueue = tasks.register(huey, lambda: ctx)
+    # The worker's row exists before the consumer installs its signal handlers: a SIGTERM in
+    # between must still stop it cleanly, so that it retires its row instead of dying.
+    stop_event = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop_event.set())
     ctx = tasks.start_worker_context(
-        settings=settings, sessions=sessions, gpus=slots, requeue=enqueue
+        settings=settings, sessions=sessions, gpus=slots, requeue=enqueue, stop_event=stop_event
     )
     where = f" on GPUs {','.join(slots)}" if slots else ""
     typer.echo(f"voicesmith worker {ctx.worker_id}{where} waiting for jobs")
     # Speech recognition runs on its own queue and thread, never in a training slot.
     asr = asr_tasks.start_consumer(settings=settings, sessions=sessions)
     try:
-        JobConsumer(huey, ctx.stop_event, workers=max(1, len(slots))).run()
+        if not stop_event.is_set():
+            JobConsumer(huey, stop_event, workers=max(1, len(slots))).run()
     finally:
         asr.stop()
         ctx.retire()

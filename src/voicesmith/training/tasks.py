@@ -1,5 +1,6 @@
 """Huey task registration: thin wrappers that hand a job id to the runner."""
 
+import threading
 from collections.abc import Callable
 
 from huey.api import Huey
@@ -25,13 +26,20 @@ def register(
 
 
 def start_worker_context(
-    *, settings, sessions, env=None, gpus=(), requeue: Callable[[str], object] | None = None
+    *,
+    settings,
+    sessions,
+    env=None,
+    gpus=(),
+    requeue: Callable[[str], object] | None = None,
+    stop_event: threading.Event | None = None,
 ) -> runner.WorkerContext:
     """A worker context: orphaned jobs failed, pending ones queued again, heartbeat running."""
     ctx = runner.WorkerContext(
         settings=settings,
         sessions=sessions,
         worker_id=runner.worker_identity(),
+        stop_event=stop_event or threading.Event(),
         env=env or {},
         gpus=tuple(gpus),
     )
