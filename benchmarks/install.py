@@ -14,9 +14,9 @@ import argparse
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -25,6 +25,10 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.conftest import free_port  # noqa: E402
+
 HEALTH_TIMEOUT = 1800
 CACHES = {"pip": Path.home() / ".cache" / "pip", "uv": Path.home() / ".cache" / "uv"}
 
@@ -64,7 +68,7 @@ def _cache_sizes() -> str:
 def _timed_first_run(serve: Callable[[Path, dict], subprocess.Popen]) -> float:
     """Clone, start `serve`, and time it until healthy; everything is removed afterwards."""
     work = Path(tempfile.mkdtemp(prefix="vs-install-"))
-    port = _free_port()
+    port = free_port()
     env = _environment(work, port)
     started = time.monotonic()
     subprocess.run(["git", "clone", "-q", str(ROOT), str(work / "clone")], check=True)
@@ -134,12 +138,6 @@ def _wait_healthy(proc: subprocess.Popen, base: str, log: Path) -> None:
         except httpx.TransportError:
             time.sleep(0.5)
     raise SystemExit(f"not healthy after {HEALTH_TIMEOUT} s:\n{log.read_text()[-3000:]}")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _print(times: dict[str, list[float]]) -> None:
