@@ -1,6 +1,17 @@
 """A failed job's cause comes from its log's last ERROR line, never from a warning before it."""
 
-from voicesmith.training.failures import NO_DOWNLOAD, cause
+import pytest
+
+from voicesmith.training.failures import (
+    CUT_OFF,
+    DISK_FULL,
+    NO_DOWNLOAD,
+    NO_MEMORY,
+    NOT_A_MODEL,
+    NOT_FOUND,
+    REFUSED,
+    cause,
+)
 
 # train.log of a job whose base model URL nothing answered (a closed port), as the trainer wrote it.
 UNREACHABLE = """\
@@ -35,3 +46,28 @@ def test_the_last_error_wins_over_warnings_and_earlier_errors():
 
 def test_a_log_without_an_error_names_no_cause():
     assert cause(UNREACHABLE.replace("ERROR:", "WARNING:")) is None
+
+
+@pytest.mark.parametrize(
+    ("last_error", "advice"),
+    [
+        ("download of http://h/m.zip failed: HTTP 404", NOT_FOUND),
+        ("download of http://h/m.zip failed: HTTP 403", REFUSED),
+        ("download stopped after 10 of 99 bytes", CUT_OFF),
+        ("the download is not a valid zip file (File is not a zip file)", NOT_A_MODEL),
+        ("/var/models/base holds no config.json", NOT_A_MODEL),
+        ("training failed: OSError: [Errno 28] No space left on device", DISK_FULL),
+        ("training failed: RuntimeError: CUDA out of memory. Tried to allocate 2 GiB", NO_MEMORY),
+        (
+            "training failed: RuntimeError: DefaultCPUAllocator: can't allocate memory",
+            NO_MEMORY,
+        ),
+    ],
+)
+def test_each_known_cause_gets_its_advice_before_the_error(last_error: str, advice: str):
+    log = f"=== start\nWARNING: slow\nERROR: {last_error}\n"
+    assert cause(log) == f"{advice}\n{last_error}"
+
+
+def test_an_unknown_error_is_given_as_it_is():
+    assert cause("ERROR: training failed: KeyError: 'x'\n") == "training failed: KeyError: 'x'"
