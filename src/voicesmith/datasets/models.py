@@ -3,7 +3,17 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint, true
+from sqlalchemy import (
+    Boolean,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from voicesmith.db import Base, UTCDateTime, utcnow
@@ -76,6 +86,8 @@ class Clip(Base):
     asr_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
     cer: Mapped[float | None] = mapped_column(Float, nullable=True)
     asr_detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # A person accepted the transcript on the Review page: ASR's doubt no longer flags it.
+    reviewed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     dataset: Mapped[Dataset] = relationship(back_populates="clips")

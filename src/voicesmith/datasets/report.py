@@ -3,6 +3,7 @@
 import json
 import statistics
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -34,6 +35,19 @@ METRICS = (
 )
 
 
+@dataclass(frozen=True)
+class Limits:
+    """The settings that decide the ASR flags."""
+
+    mismatch_cer: float = 0.35
+    review_confidence: float = 0.55
+
+    @classmethod
+    def of(cls, settings: Settings) -> "Limits":
+        """The limits a deployment set."""
+        return cls(settings.asr_mismatch_cer, settings.asr_review_confidence)
+
+
 def refresh(*, session: Session, settings: Settings, dataset: Dataset) -> dict[str, Any]:
     """Recompute and store the report and each clip's flags; call with the dataset lock held."""
     clips, report = _compute(session, settings, dataset)
@@ -62,7 +76,7 @@ def _compute(
     # Only clips with a transcript are measured; the others are listed by status.
     clips = [c for c in every if c.status == ClipStatus.READY]
     config = text_config(settings=settings)
-    report = build(dataset.name, clips, config, mismatch_cer=settings.asr_mismatch_cer)
+    report = build(dataset.name, clips, config, limits=Limits.of(settings))
     report.update(_not_ready(every))
     totals = report["totals"]
     totals.update(pending_clips=len(report["pending"]), failed_clips=len(report["failed"]))
@@ -77,7 +91,7 @@ def text_config(*, settings: Settings) -> dict[str, Any]:
 
 
 def build(
-    name: str, clips: list[Clip], config: dict[str, Any], *, mismatch_cer: float = 0.35
+    name: str, clips: list[Clip], config: dict[str, Any], *, limits: Limits = Limits()
 ) -> dict[str, Any]:
     """The report for these clips, in the API's shape."""
     rates = [r for r in map(chars_per_second, clips) if r is not None]
@@ -88,8 +102,7 @@ def build(
         for clip_name in names:
             by_clip.setdefault(clip_name, []).append(char)
     entries = [
-        _entry(c, median_rate, "".join(by_clip.get(c.wav_filename, [])), mismatch_cer)
-        for c in clips
+        _entry(c, median_rate, "".join(by_clip.get(c.wav_filename, [])), limits) for c in clips
     ]
     return {
         "dataset": name,
@@ -119,9 +132,7 @@ def _not_ready(clips: list[Clip]) -> dict[str, list[dict[str, Any]]]:
     }
 
 
-def _entry(
-    clip: Clip, median_rate: float | None, unknown: str, mismatch_cer: float
-) -> dict[str, Any]:
+def _entry(clip: Clip, median_rate: float | None, unknown: str, limits: Limits) -> dict[str, Any]:
     """One clip's line of the report, with what ASR heard beside the transcript."""
     rate = chars_per_second(clip)
     entry = {
@@ -134,7 +145,7 @@ def _entry(
         "asr_text": clip.asr_text,
         "asr_confidence": _rounded(clip.asr_confidence),
         "cer": _rounded(clip.cer),
-        "flags": _flags(clip, rate, median_rate, unknown, mismatch_cer),
+        "flags": _flags(clip, rate, median_rate, unknown, limits),
     }
     if unknown:
         entry["unknown_characters"] = unknown
@@ -142,7 +153,7 @@ def _entry(
 
 
 def _flags(
-    clip: Clip, rate: float | None, median: float | None, unknown: str, mismatch_cer: float
+    clip: Clip, rate: float | None, median: float | None, unknown: str, limits: Limits
 ) -> list[str]:
     """The names of what is wrong with a clip."""
     checks = {
@@ -153,7 +164,8 @@ def _flags(
         "too_short": clip.duration_seconds < SHORT_SECONDS,
         "too_long": clip.duration_seconds > LONG_SECONDS,
         "unknown_characters": bool(unknown),
-        "transcript_mismatch": is_mismatch(clip, mismatch_cer),
+        "transcript_mismatch": is_mismatch(clip, limits.mismatch_cer),
+        "low_asr_confidence": is_unsure(clip, limits.review_confidence),
     }
     return [name for name, failed in checks.items() if failed]
 
@@ -161,6 +173,14 @@ def _flags(
 def is_mismatch(clip: Clip, threshold: float) -> bool:
     """Whether ASR heard something else than the user's transcript says."""
     return clip.transcript_source == "user" and clip.cer is not None and clip.cer > threshold
+
+
+def is_unsure(clip: Clip, threshold: float) -> bool:
+    """Whether ASR wrote the transcript and was not sure of it: a person should listen."""
+    confidence = clip.asr_confidence
+    if clip.transcript_source != "asr" or clip.reviewed or confidence is None:
+        return False
+    return confidence < threshold
 
 
 def _off_rate(rate: float | None, median: float | None) -> bool:

@@ -186,6 +186,12 @@ def delete_alias(*, session: Session, alias: str) -> None:
     session.commit()
 
 
+def aliases_of(*, session: Session, job_id: str) -> list[str]:
+    """The names a job's voice goes by."""
+    query = select(VoiceAlias.alias).where(VoiceAlias.job_id == job_id).order_by(VoiceAlias.alias)
+    return list(session.scalars(query))
+
+
 def list_voices(*, session: Session) -> list[dict[str, object]]:
     """Completed jobs with a model, with their aliases."""
     aliases: dict[str, list[str]] = {}

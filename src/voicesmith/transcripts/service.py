@@ -93,7 +93,8 @@ def _store(
             _failed(clip, heard)
         else:
             apply(clip, heard, settings)
-        session.commit()
+        # One commit, at the report's refresh: nobody sees the clip ready before metadata.csv
+        # lists it.
         sync_dataset(session=session, settings=settings, dataset=clip.dataset)
 
 
@@ -137,7 +138,7 @@ def accept_asr(*, session: Session, settings: Settings, name: str, clip: str) ->
             session.commit()
             raise Conflict(f"cannot use what ASR heard in '{clip}': {exc.detail}") from exc
         row.status, row.transcript_source, row.cer = ClipStatus.READY.value, "asr", 0.0
-        row.asr_detail = None
+        row.asr_detail, row.reviewed = None, True
         session.commit()
         sync_dataset(session=session, settings=settings, dataset=row.dataset)
     return row

@@ -21,8 +21,8 @@ def transcript_warnings(
     if mismatched:
         warnings.append(
             f"{len(mismatched)} clip(s) have transcripts that differ from what speech "
-            f"recognition heard: {_listed(mismatched)}; review them in the dataset report, "
-            "or accept the recognised text with .../clips/{clip}/accept-asr"
+            f"recognition heard: {_listed(mismatched)}. Listen to them on the dataset's Review "
+            f"page (/admin/datasets/{name}/review), or through the API's accept-asr route"
         )
     waiting = session.scalars(
         select(Clip.wav_filename)

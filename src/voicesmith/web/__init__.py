@@ -4,7 +4,7 @@ import logging
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from voicesmith.openapi import SWAGGER_UI
@@ -26,6 +26,7 @@ VENDOR = {
 def install(app: FastAPI) -> None:
     """Add the pages, the static files and the redirect-to-login handling to the app."""
     app.include_router(router)
+    app.add_api_route("/favicon.ico", _favicon, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for path, folder in VENDOR.items():
         directory = NODE_MODULES / folder
@@ -35,6 +36,11 @@ def install(app: FastAPI) -> None:
         app.mount(path, StaticFiles(directory=directory, check_dir=False), name=name)
     app.add_exception_handler(LoginRequired, _to_login)
     app.add_exception_handler(AdminRequired, _admins_only)
+
+
+async def _favicon() -> FileResponse:
+    """The icon, for pages that name none (a browser then asks for /favicon.ico)."""
+    return FileResponse(STATIC_DIR / "favicon.svg", media_type="image/svg+xml")
 
 
 async def _to_login(request: Request, exc: Exception) -> Response:

@@ -9,6 +9,8 @@ from fastapi.responses import FileResponse, PlainTextResponse, Response, Streami
 from pydantic import ValidationError
 
 from voicesmith.deps import EnqueueTraining, SessionDep, SessionsDep, SettingsDep
+from voicesmith.errors import BadInput
+from voicesmith.synthesis import service as synthesis_service
 from voicesmith.training import follow, service
 from voicesmith.training.http import event_response
 from voicesmith.training.schemas import StartRequest
@@ -35,12 +37,18 @@ def start(
     learning_rate: Annotated[str, Form(max_length=32)] = "",
 ) -> Response:
     """Start Training: queue a job and answer with the refreshed Training Jobs panel."""
+    if not dataset_name:
+        raise BadInput("pick a dataset to train; upload clips to one first")
     fields = {"dataset_name": dataset_name, "epochs": epochs, "batch_size": batch_size}
     optional = {"base_model": base_model.strip(), "learning_rate": learning_rate.strip()}
     body = _start_request({**fields, **{k: v for k, v in optional.items() if v}})
     job = service.submit(session=session, settings=settings, request=body)
     # Rendered before the job is queued, so the panel shows it as it is now: Pending.
-    context = {"jobs": service.list_jobs(session=session), "warnings": job.warnings or []}
+    context = {
+        "jobs": service.list_jobs(session=session),
+        "warnings": job.warnings or [],
+        "review": job.dataset_name,
+    }
     content = fragment(request, "_jobs.html", context)
     enqueue(job.id)
     return html(content)
@@ -117,6 +125,22 @@ def resume(
     job = service.resume(session=session, job_id=job_id)
     enqueue(job.id)
     return Response(headers={"HX-Refresh": "true"})
+
+
+@router.post("/jobs/{job_id}/alias")
+def name_voice(
+    request: Request,
+    job_id: str,
+    session: SessionDep,
+    _admin: ActionAdmin,
+    alias: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """Name this voice: an alias for the job, confirmed under the form."""
+    name = alias.strip()
+    synthesis_service.set_alias(session=session, alias=name, job_id=job_id, checkpoint=None)
+    aliases = synthesis_service.aliases_of(session=session, job_id=job_id)
+    context = {"named": name, "aliases": aliases}
+    return html(fragment(request, "_job_names.html", context))
 
 
 @router.delete("/jobs/{job_id}")

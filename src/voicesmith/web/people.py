@@ -11,7 +11,7 @@ from voicesmith.auth.models import Role, User
 from voicesmith.deps import SessionDep
 from voicesmith.errors import BadInput
 from voicesmith.synthesis import service as synthesis_service
-from voicesmith.synthesis.http import SynthDep
+from voicesmith.synthesis.http import SynthDep, audio_response
 from voicesmith.web.render import fragment, html
 from voicesmith.web.session import ActionAdmin, ActionUser
 
@@ -33,10 +33,13 @@ def _role(value: str) -> Role:
         raise BadInput("role must be 'admin' or 'user'") from None
 
 
-def _users_panel(request: Request, session: Session, admin: User) -> Response:
-    """The Users table, re-rendered."""
+def _users_panel(
+    request: Request, session: Session, admin: User, created: User | None = None
+) -> Response:
+    """The Users table, re-rendered, saying which user was just created."""
     users = auth_service.list_users(session=session)
-    return html(fragment(request, "_users.html", {"users": users, "user": admin}))
+    context = {"users": users, "user": admin, "created": created}
+    return html(fragment(request, "_users.html", context))
 
 
 @router.post("/admin/users")
@@ -49,10 +52,10 @@ def create_user(
     role: Annotated[str, Form(max_length=16)] = "user",
 ) -> Response:
     """Create a user with a role."""
-    auth_service.create_user(
+    created = auth_service.create_user(
         session=session, username=username, password=password, role=_role(role)
     )
-    return _users_panel(request, session, admin)
+    return _users_panel(request, session, admin, created)
 
 
 @router.post("/admin/users/{username}/role")
@@ -77,16 +80,17 @@ def delete_user(
     return _users_panel(request, session, admin)
 
 
-def _aliases_panel(request: Request, session: Session) -> Response:
-    """The aliases table, re-rendered."""
-    return html(fragment(request, "_aliases.html", voices_context(session)))
+def _aliases_panel(request: Request, session: Session, admin: User) -> Response:
+    """The aliases table, re-rendered, and the voice picker beside it, which names voices so."""
+    context = {**voices_context(session), "user": admin, "oob": True}
+    return html(fragment(request, "_aliases.html", context))
 
 
 @router.post("/admin/voices/aliases")
 def put_alias(
     request: Request,
     session: SessionDep,
-    _admin: ActionAdmin,
+    admin: ActionAdmin,
     alias: Annotated[str, Form(max_length=64)] = "",
     job_id: Annotated[str, Form(max_length=256)] = "",
     checkpoint: Annotated[str, Form(max_length=255)] = "",
@@ -95,16 +99,14 @@ def put_alias(
     synthesis_service.set_alias(
         session=session, alias=alias, job_id=job_id, checkpoint=checkpoint.strip() or None
     )
-    return _aliases_panel(request, session)
+    return _aliases_panel(request, session, admin)
 
 
 @router.delete("/admin/voices/aliases/{alias}")
-def delete_alias(
-    request: Request, alias: str, session: SessionDep, _admin: ActionAdmin
-) -> Response:
+def delete_alias(request: Request, alias: str, session: SessionDep, admin: ActionAdmin) -> Response:
     """Remove an alias."""
     synthesis_service.delete_alias(session=session, alias=alias)
-    return _aliases_panel(request, session)
+    return _aliases_panel(request, session, admin)
 
 
 @router.post("/playground/speak")
@@ -119,4 +121,4 @@ def speak(
     if not voice:
         raise BadInput("pick a voice; train one on the Training tab first")
     audio = synthesis_service.speak(session=session, synth=synth, voices=(voice,), text=text)
-    return Response(audio.content, media_type=audio.media_type)
+    return audio_response(audio)

@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from voicesmith.auth.models import User
+from voicesmith.web import words
 from voicesmith.web.session import SESSION_COOKIE, csrf_token_for
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
@@ -69,4 +70,10 @@ def _eta(seconds: float | None) -> str:
 
 TEMPLATES.env.filters["minutes"] = _minutes
 TEMPLATES.env.filters["eta"] = _eta
+TEMPLATES.env.filters["sentence"] = words.sentence
+TEMPLATES.env.filters["voice_name"] = words.voice_name
+TEMPLATES.env.filters["plural"] = words.plural
 TEMPLATES.env.globals["status_labels"] = STATUS_LABELS
+TEMPLATES.env.globals["flag"] = words.flag
+TEMPLATES.env.globals["flags_in"] = words.flags_in
+TEMPLATES.env.globals["verdict"] = words.verdict

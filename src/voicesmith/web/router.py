@@ -48,10 +48,12 @@ def login_page(request: Request, next: str = "/") -> Response:
     return _login_form(request, next_path=safe_next(next), error="", status_code=200)
 
 
-def _login_form(request: Request, *, next_path: str, error: str, status_code: int) -> Response:
-    """Render the login form and set its CSRF cookie."""
+def _login_form(
+    request: Request, *, next_path: str, error: str, status_code: int, username: str = ""
+) -> Response:
+    """Render the login form, keeping the username typed, and set its CSRF cookie."""
     token = new_login_csrf()
-    context = {"login_csrf": token, "next": next_path, "error": error}
+    context = {"login_csrf": token, "next": next_path, "error": error, "username": username}
     response = page(request, "login.html", context, status_code=status_code)
     set_cookie(response, request, LOGIN_CSRF_COOKIE, token, LOGIN_CSRF_SECONDS)
     return response
@@ -72,14 +74,20 @@ def login(
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not csrf_token or not hmac.compare_digest(csrf_token.encode(), expected.encode()):
         error = "the login form expired; please try again"
-        return _login_form(request, next_path=next_path, error=error, status_code=403)
+        return _login_form(
+            request, next_path=next_path, error=error, status_code=403, username=username
+        )
     try:
         issued = auth_service.login(
             session=session, settings=settings, username=username, password=password
         )
     except (Unauthorized, RateLimited) as exc:
         return _login_form(
-            request, next_path=next_path, error=exc.detail, status_code=exc.status_code
+            request,
+            next_path=next_path,
+            error=exc.detail,
+            status_code=exc.status_code,
+            username=username,
         )
     response = RedirectResponse(next_path, 303)
     set_cookie(response, request, SESSION_COOKIE, issued.access_token, _ttl(settings))
@@ -152,11 +160,13 @@ def dataset_page(
     request: Request,
     name: str,
     session: SessionDep,
+    settings: SettingsDep,
     admin: PageAdmin,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Response:
-    """A dataset's clip table: players, transcripts, flags, delete and export."""
+    """A dataset's warnings and clip table: players, transcripts, flags, delete and export."""
     try:
+        report = editing.quality_report(session=session, settings=settings, name=name)
         total, clips = editing.clip_page(
             session=session, name=name, offset=offset, limit=CLIPS_PER_PAGE
         )
@@ -166,6 +176,8 @@ def dataset_page(
         "tab": "training",
         "name": name,
         "total": total,
+        "totals": report["totals"],
+        "warnings": report["warnings"],
         "offset": offset,
         "limit": CLIPS_PER_PAGE,
         "clips": [ClipOut.of(c) for c in clips],
@@ -185,6 +197,7 @@ def job_page(request: Request, job_id: str, session: SessionDep, admin: PageAdmi
         "job": job,
         "params": dict(job.params or {}),
         "can_resume": training_service.can_resume(job),
+        "aliases": synthesis_service.aliases_of(session=session, job_id=job.id),
     }
     return page(request, "job.html", context, user=admin)
 

@@ -54,6 +54,14 @@ document.addEventListener("htmx:beforeRequest", (e) => vs.clearError(e.detail.el
 document.addEventListener("htmx:responseError", (e) => {
   const xhr = e.detail.xhr;
   vs.showError(e.detail.elt, vs.detailOf(xhr.status, xhr.responseText));
+  // A refused change must not stay on screen as if it had been made (a role dropdown).
+  const form = e.detail.elt.closest("form[data-reset-on-error]");
+  if (form) form.reset();
+});
+// A form that created something starts empty again, ready for the next one.
+document.addEventListener("htmx:afterRequest", (e) => {
+  const form = e.detail.elt.closest("form[data-reset-on-success]");
+  if (form && e.detail.successful) form.reset();
 });
 document.addEventListener("htmx:sendError", (e) => {
   vs.showError(e.detail.elt, "the server could not be reached; check that it is running");

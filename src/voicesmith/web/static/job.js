@@ -54,10 +54,12 @@ function showProgress(p) {
 function makeChart(keys) {
   job.keys = keys;
   job.data = [[], ...keys.map(() => [])];
-  const palette = ["#1f6feb", "#d1242f", "#1a7f37", "#9a6700", "#8250df", "#57606a"];
+  // Ten colours that stay apart (Tableau 10): VITS reports seven losses, so six repeated one.
+  const palette = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
   const el = document.getElementById("loss-chart");
   const opts = {
-    width: Math.max(320, el.clientWidth || 640),
+    // The card's own width, so a phone's chart fits its screen.
+    width: Math.max(200, el.clientWidth || 640),
     height: 280,
     scales: { x: { time: false } },
     axes: [{ label: "step" }, { label: "loss" }],

@@ -15,8 +15,28 @@ function datasetName() {
   return document.getElementById("dataset-name").value.trim();
 }
 
+// The dataset uploaded to last: Start Training's picker moves to it once the panel shows it.
+let uploadedTo = "";
+
 function datasetsChanged() {
+  uploadedTo = datasetName();
   document.body.dispatchEvent(new CustomEvent("datasets-changed"));
+}
+
+// Start Training's picker follows the Datasets panel, the list the server just rendered.
+function syncDatasetPicker() {
+  const picker = document.getElementById("start-dataset");
+  const rows = [...document.querySelectorAll("#datasets-panel tr[data-dataset]")];
+  if (!rows.length) return;
+  const chosen = uploadedTo || picker.value;
+  picker.replaceChildren(...rows.map((row) => {
+    const option = document.createElement("option");
+    option.value = row.dataset.dataset;
+    const count = Number(row.querySelector(".audio-count").textContent);
+    option.textContent = `${row.dataset.dataset} (${count} clip${count === 1 ? "" : "s"})`;
+    return option;
+  }));
+  if (rows.some((row) => row.dataset.dataset === chosen)) picker.value = chosen;
 }
 
 // ---- Add Audio File: one entry per clip, each with its own Upload button.
@@ -41,7 +61,7 @@ async function uploadEntry(item) {
   }
   const data = new FormData();
   data.append("dataset_name", datasetName());
-  data.append("transcript", item.querySelector("input[name=transcript]").value);
+  data.append("transcript", item.querySelector("[name=transcript]").value);
   data.append("audio", file);
   button.disabled = true;
   button.textContent = "Uploading…";
@@ -49,7 +69,7 @@ async function uploadEntry(item) {
   if (result.ok) {
     button.textContent = "✓ Uploaded";
     button.classList.add("done");
-    item.querySelectorAll("input").forEach((input) => { input.disabled = true; });
+    item.querySelectorAll("input, textarea").forEach((input) => { input.disabled = true; });
     datasetsChanged();
   } else {
     button.disabled = false;
@@ -101,13 +121,24 @@ function bulkForm(files) {
   return data;
 }
 
+// A duplicate is skipped, not an error: the same audio is already in the dataset.
+const DUPLICATE_RE = /^duplicate of /;
+
+function markRow(row, reason) {
+  const skipped = Boolean(reason) && DUPLICATE_RE.test(reason);
+  row.querySelector(".note").textContent = !reason ? "✓" : skipped ? `skipped: ${reason}` : `✗ ${reason}`;
+  row.classList.toggle("rejected", Boolean(reason) && !skipped);
+  row.classList.toggle("skipped", skipped);
+}
+
 function showBulkResult(body, files, rows) {
   const rejected = new Map(body.rejected.map((r) => [r.file, r.detail]));
   files.forEach((f, i) => {
-    const reason = rejected.get(f.webkitRelativePath || f.name) || rejected.get(f.name);
-    rows[i].querySelector(".note").textContent = reason ? `✗ ${reason}` : "✓";
-    rows[i].classList.toggle("rejected", Boolean(reason));
+    markRow(rows[i], rejected.get(f.webkitRelativePath || f.name) || rejected.get(f.name));
   });
+  // Refused files first, so a long import never hides one below the list's fold.
+  const list = document.getElementById("bulk-progress");
+  list.prepend(...rows.filter((r) => r.classList.contains("rejected")));
   const box = document.getElementById("bulk-result");
   box.replaceChildren();
   const summary = document.createElement("p");
@@ -245,5 +276,6 @@ document.addEventListener("DOMContentLoaded", () => {
   followAll();
   document.body.addEventListener("htmx:afterSwap", (e) => {
     if (e.detail.target.id === "jobs-list") followAll();
+    if (e.detail.target.id === "datasets-panel") syncDatasetPicker();
   });
 });
