@@ -72,7 +72,7 @@ class Settings(BaseSettings):
     asr_compute_type: str = "int8"
     asr_mismatch_cer: float = Field(default=0.35, ge=0)
     # An ASR transcript less sure than this goes to the Review page (low_asr_confidence).
-    asr_review_confidence: float = Field(default=0.55, ge=0, le=1)
+    asr_review_confidence: float = Field(default=0.45, ge=0, le=1)
     max_long_upload_mb: float = Field(default=1024.0, gt=0)
     max_long_seconds: float = Field(default=7200.0, gt=0)
     long_clip_min_seconds: float = Field(default=2.0, gt=0)

@@ -73,15 +73,25 @@ def _watch(page: Page) -> None:
     page.on("console", lambda msg: _note_console(page, msg))
 
 
+# How Chromium and htmx log an error status the server answered; the page shows its detail.
+ANSWERED = ("Failed to load resource", "Response Status Error Code")
+
+
 def _note_console(page: Page, msg: ConsoleMessage) -> None:
-    """Keep console errors other than 'Failed to load resource' for an error status."""
-    if msg.type == "error" and not msg.text.startswith("Failed to load resource"):
+    """Keep console errors other than the logging of an error status the server answered."""
+    if msg.type == "error" and not msg.text.startswith(ANSWERED):
         PAGE_ERRORS.append(f"{page.url}: {msg.text}")
 
 
-def new_context(browser: Browser, server: str) -> BrowserContext:
+def new_context(
+    browser: Browser, server: str, viewport: dict | None = None, *, bypass_csp: bool = False
+) -> BrowserContext:
     """A fresh browser profile pointed at the server, its pages watched for script errors."""
-    context = browser.new_context(base_url=server, viewport={"width": 1280, "height": 900})
+    context = browser.new_context(
+        base_url=server,
+        viewport=viewport or {"width": 1280, "height": 900},
+        bypass_csp=bypass_csp,
+    )
     context.set_default_timeout(20_000)
     context.on("page", _watch)
     return context

@@ -6,20 +6,29 @@ trained, from the Advanced section, and the job page and the playground reuse it
 
 import os
 import re
+import time
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.browser.conftest import USER, log_in
+from tests.browser.conftest import USER, log_in, new_context
+from tests.browser.pages import PHONE, assert_fits, axe_faults
 from tests.conftest import ADMIN_PASSWORD, USER_PASSWORD, login
-from tests.factories import FIXTURES
-from tests.jobs import wait_for_job
+from tests.factories import FIXTURES, speak
+from tests.jobs import JOBS, wait_for_job
+from voicesmith.web.words import FLAGS, verdict
 
 pytestmark = pytest.mark.browser
 DATASET = "web"
 TRAINING_TIMEOUT_S = 420
+API = "/api/v1/admin/training"
+# Heard as English, a German sentence comes back as confident-sounding nonsense of low confidence.
+GERMAN = "Der Apfel fällt nicht weit vom Stamm, sagte die Großmutter gestern."
+ALIAS = "ada"
+# The default voice speaks Latin letters only: the rest must be named, not silently dropped.
+UNSAYABLE = "Hello 你好 🎉 café"
 # Set to docs/screenshots to refresh the README's pictures.
 SCREENSHOTS = os.environ.get("SCREENSHOTS_DIR")
 # Records each text the newest job's badge and progress show, so no state can slip by unseen.
@@ -91,6 +100,9 @@ def test_add_two_files_one_at_a_time(admin_page: Page, speech_clips):
         expect(entry.locator("button.upload")).to_have_text("✓ Uploaded")
         expect(entry.locator(".error")).to_be_empty()
     expect(dataset_count(admin_page, DATASET)).to_have_text("2")
+    # The entry's number is for screen readers; on screen the label is just "Audio file".
+    number = admin_page.locator(".entry label .visually-hidden").first.bounding_box()
+    assert number is not None and number["width"] <= 1, number
 
 
 def test_drop_the_fixture_clips_with_their_metadata(admin_page: Page):
@@ -100,6 +112,47 @@ def test_drop_the_fixture_clips_with_their_metadata(admin_page: Page):
     expect(result).to_have_text(f"Stored 8 clips; {DATASET} now holds 10.")
     expect(admin_page.locator("#bulk-progress progress")).to_have_count(len(files))
     expect(dataset_count(admin_page, DATASET)).to_have_text("10")
+
+
+def test_a_clip_dropped_twice_is_skipped_not_refused(admin_page: Page):
+    first = sorted(FIXTURES.glob("*.mp3"))[0]
+    admin_page.get_by_label("Choose clips and metadata.csv, or a zip").set_input_files(
+        [first, FIXTURES / "metadata.csv"]
+    )
+    row = admin_page.locator("#bulk-progress li", has_text=first.name)
+    expect(row.locator(".note")).to_contain_text("skipped: duplicate of")
+    expect(row).to_have_class(re.compile(r"\bskipped\b"))
+    expect(admin_page.locator("#bulk-progress li.rejected")).to_have_count(0)
+
+
+def test_a_clip_without_transcript_and_a_mismatched_one(
+    admin_page: Page, server: str, speech_clips, tmp_path_factory
+):
+    german = speak(GERMAN, tmp_path_factory.mktemp("german") / "german.wav", voice="de")
+    wrong = (speech_clips[2][0], speech_clips[7][1])  # a clip with another clip's sentence
+    for n, (path, text) in enumerate([(german, ""), wrong], start=3):
+        admin_page.get_by_role("button", name="Add Audio File").click()
+        entry = admin_page.locator(".entry").nth(n - 1)
+        entry.get_by_label(f"Audio file {n}").set_input_files(path)
+        entry.get_by_label(f"Transcript {n}").fill(text)
+        entry.get_by_role("button", name="Upload").click()
+        expect(entry.locator("button.upload")).to_have_text("✓ Uploaded")
+    clips = recognised(server)
+    assert len(clips) == 12 and {c["status"] for c in clips} == {"ready"}, clips
+    expect(dataset_count(admin_page, DATASET)).to_have_text("12")
+
+
+def recognised(server: str, timeout: float = 180) -> list[dict]:
+    """The dataset's clips once speech recognition has heard every one."""
+    with httpx.Client(base_url=server) as client:
+        headers = login(client, "admin", ADMIN_PASSWORD)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            clips = client.get(f"{API}/datasets/{DATASET}", headers=headers).json()["clips"]
+            if all(c["asr_text"] is not None or c["asr_detail"] for c in clips):
+                return clips
+            time.sleep(0.5)
+    raise AssertionError(f"speech recognition never finished: {clips}")
 
 
 def test_open_the_dataset_play_a_clip_and_fix_a_transcript(admin_page: Page):
@@ -117,14 +170,48 @@ def test_open_the_dataset_play_a_clip_and_fix_a_transcript(admin_page: Page):
     expect(fixed).to_have_count(1)
 
 
+def test_the_dataset_says_its_warnings_and_flags_in_words(admin_page: Page):
+    warnings = admin_page.get_by_role("list", name="Warnings about this dataset")
+    expect(warnings).to_contain_text("Under 5 minutes of audio")
+    mismatch = FLAGS["transcript_mismatch"]
+    expect(admin_page.locator(".flag", has_text=mismatch.label).first).to_be_visible()
+    expect(admin_page.locator(".flag-help")).to_contain_text(mismatch.explanation)
+    expect(admin_page.locator("[data-flag=transcript_mismatch]")).not_to_have_count(0)
+    # Accept ASR only where the transcript and what ASR heard disagree.
+    flagged = admin_page.locator(
+        "tr.clip", has=admin_page.locator("[data-flag=transcript_mismatch]")
+    )
+    accept = admin_page.get_by_role("button", name=re.compile(r"^Accept ASR for "))
+    expect(accept).to_have_count(flagged.count())
+
+
+def test_review_lists_the_unsure_transcript_and_the_mismatch(admin_page: Page):
+    admin_page.get_by_role("link", name="Review flagged clips").click()
+    expect(admin_page.get_by_role("heading", name=f"Review dataset {DATASET}")).to_be_visible()
+    unsure = admin_page.locator("tr.clip", has=admin_page.locator("[data-flag=low_asr_confidence]"))
+    expect(unsure).to_have_count(1)
+    expect(unsure.locator(".flag")).to_contain_text(FLAGS["low_asr_confidence"].label)
+    expect(
+        unsure.get_by_role("button", name=re.compile(r"^Transcript is right: "))
+    ).to_be_visible()
+    expect(admin_page.locator("[data-flag=transcript_mismatch]")).not_to_have_count(0)
+    expect(admin_page.locator(".empty")).to_have_count(0)
+
+
 def test_start_a_tiny_job_and_watch_its_badge_live(admin_page: Page, server: str):
     admin_page.get_by_role("link", name="Training", exact=True).click()
     admin_page.evaluate(RECORDER)
-    admin_page.get_by_label("Dataset Name").fill(DATASET)
+    # The picker alone chooses the dataset: the Upload card's box stays empty.
+    expect(admin_page.get_by_label("Dataset Name")).to_have_value("")
+    expect(admin_page.get_by_label("Dataset", exact=True)).to_have_value(DATASET)
     admin_page.get_by_label("Epochs").fill("2")
     admin_page.get_by_text("Advanced").click()
     admin_page.get_by_label("Base Model").fill("scratch:tiny")
     admin_page.get_by_role("button", name="Start Training").click()
+    review = admin_page.locator("#jobs-list .warnings").get_by_role(
+        "link", name=re.compile("Review")
+    )
+    expect(review).to_have_attribute("href", f"/admin/datasets/{DATASET}/review")
     badge = admin_page.locator("#jobs-list tr.job").first.locator(".badge")
     expect(badge).to_have_text("Training...", timeout=60_000)
     if SCREENSHOTS:
@@ -157,12 +244,48 @@ def test_the_job_page_charts_the_loss(admin_page: Page):
     snap(admin_page, "job-page.png")
 
 
+def test_the_job_page_judges_how_intelligible_the_voice_is(admin_page: Page, server: str):
+    job_id = admin_page.locator("#job").get_attribute("data-job-id")
+    with httpx.Client(base_url=server) as client:
+        job = client.get(f"{JOBS}/{job_id}", headers=login(client, "admin", ADMIN_PASSWORD)).json()
+    cer = job["progress"]["intelligibility_cer"]
+    expect(admin_page.locator("#intelligibility")).to_contain_text(verdict(cer)[1])
+
+
+def test_try_this_voice_speaks_on_the_job_page(admin_page: Page):
+    section = admin_page.locator(
+        "section", has=admin_page.get_by_role("heading", name="Try this voice")
+    )
+    section.get_by_label("Text").fill("Hello from the job page.")
+    section.get_by_role("button", name="Speak").click()
+    admin_page.wait_for_function(
+        "() => { const a = document.getElementById('try-audio');"
+        " return a.readyState >= 1 && a.duration > 0 && a.currentTime > 0; }",
+        timeout=120_000,
+    )
+    expect(section.locator(".error")).to_be_empty()
+
+
+def test_name_this_voice_on_the_job_page(admin_page: Page):
+    admin_page.get_by_label("Name", exact=True).fill("not a name!")
+    admin_page.get_by_role("button", name="Name this voice").click()
+    section = admin_page.locator(
+        "section", has=admin_page.get_by_role("heading", name="Name this voice")
+    )
+    expect(section.get_by_role("alert").first).to_contain_text("alias may contain only letters")
+    admin_page.get_by_label("Name", exact=True).fill(ALIAS)
+    admin_page.get_by_role("button", name="Name this voice").click()
+    expect(section.locator(".done-message")).to_have_text(f"✓ This voice is now called {ALIAS}.")
+    expect(section.locator(".error").first).to_be_empty()
+
+
 def test_a_plain_user_speaks_in_the_playground(fresh_context: BrowserContext):
     page = fresh_context.new_page()
     log_in(page, USER, USER_PASSWORD)
     expect(page).to_have_url(re.compile(r"/playground$"))
-    expect(page.get_by_label("Voice")).to_contain_text(f"{DATASET}_")
-    page.get_by_label("Text").fill("Hello from the browser.")
+    # A plain user sees the voice by its name, never by its job id.
+    expect(page.get_by_label("Voice").locator("option")).to_have_text([ALIAS])
+    page.get_by_label("Text").fill(UNSAYABLE)
     page.get_by_role("button", name="Speak").click()
     page.wait_for_function(
         "() => { const a = document.getElementById('speech');"
@@ -170,3 +293,40 @@ def test_a_plain_user_speaks_in_the_playground(fresh_context: BrowserContext):
         timeout=120_000,
     )
     expect(page.locator("#speak-form .error")).to_be_empty()
+    dropped = page.locator("#speak-form .dropped")
+    expect(dropped).to_contain_text("cannot say")
+    for char in "你好🎉":
+        expect(dropped).to_contain_text(char)
+
+
+@pytest.mark.parametrize(
+    "viewport", [PHONE, {"width": 1280, "height": 900}], ids=["phone", "desktop"]
+)
+def test_every_page_fits_the_screen_and_passes_axe(browser: Browser, server: str, viewport: dict):
+    context = new_context(browser, server, viewport=viewport, bypass_csp=True)
+    page = context.new_page()
+    faults: list[str] = []
+    page.goto("/login")
+    check_page(page, faults)
+    log_in(page, "admin", ADMIN_PASSWORD)
+    job_id = page.locator("#jobs-list tr.job").first.get_attribute("data-job-id")
+    for path in [
+        "/admin/training",
+        f"/admin/datasets/{DATASET}",
+        f"/admin/datasets/{DATASET}/review",
+        f"/admin/jobs/{job_id}",
+        "/admin/voices",
+        "/admin/users",
+        "/playground",
+    ]:
+        page.goto(path)
+        check_page(page, faults)
+    context.close()
+    assert faults == []
+
+
+def check_page(page: Page, faults: list[str]) -> None:
+    """One page: it fits the window, then axe-core's serious and critical faults are noted."""
+    page.wait_for_load_state("networkidle")
+    assert_fits(page)
+    faults.extend(axe_faults(page))

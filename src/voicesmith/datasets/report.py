@@ -40,7 +40,7 @@ class Limits:
     """The settings that decide the ASR flags."""
 
     mismatch_cer: float = 0.35
-    review_confidence: float = 0.55
+    review_confidence: float = 0.45
 
     @classmethod
     def of(cls, settings: Settings) -> "Limits":
