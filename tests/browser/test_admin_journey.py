@@ -69,6 +69,10 @@ def test_logging_in_goes_where_you_were_going(fresh_context: BrowserContext):
     page.get_by_label("Password").fill("not-the-password")
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("alert")).to_have_text("username or password is wrong")
+    expect(page.get_by_label("Username")).to_have_value("admin")
+    expect(page.get_by_label("Password")).to_be_focused()
+    icon = page.request.get("/favicon.ico")
+    assert icon.ok and icon.headers["content-type"] == "image/svg+xml"
     log_in(page, "admin", ADMIN_PASSWORD)
     expect(page).to_have_url(re.compile(r"/admin/training$"))
 
@@ -191,9 +195,7 @@ def test_review_lists_the_unsure_transcript_and_the_mismatch(admin_page: Page):
     unsure = admin_page.locator("tr.clip", has=admin_page.locator("[data-flag=low_asr_confidence]"))
     expect(unsure).to_have_count(1)
     expect(unsure.locator(".flag")).to_contain_text(FLAGS["low_asr_confidence"].label)
-    expect(
-        unsure.get_by_role("button", name=re.compile(r"^Transcript is right: "))
-    ).to_be_visible()
+    expect(unsure.get_by_role("button", name=re.compile(r"^Transcript is right: "))).to_be_visible()
     expect(admin_page.locator("[data-flag=transcript_mismatch]")).not_to_have_count(0)
     expect(admin_page.locator(".empty")).to_have_count(0)
 
@@ -297,6 +299,33 @@ def test_a_plain_user_speaks_in_the_playground(fresh_context: BrowserContext):
     expect(dropped).to_contain_text("cannot say")
     for char in "你好🎉":
         expect(dropped).to_contain_text(char)
+
+
+def test_a_new_alias_reaches_the_voice_picker_without_a_reload(admin_page: Page):
+    admin_page.goto("/admin/voices")
+    admin_page.get_by_role("textbox", name="Alias").fill("bad alias!")
+    admin_page.get_by_role("button", name="Set alias").click()
+    expect(admin_page.locator("form[hx-post='/admin/voices/aliases'] .error")).to_contain_text(
+        "alias may contain only letters"
+    )
+    admin_page.get_by_role("textbox", name="Alias").fill("narrator")
+    admin_page.get_by_role("button", name="Set alias").click()
+    expect(admin_page.get_by_role("rowheader", name="narrator")).to_be_visible()
+    expect(admin_page.locator("#voice option").first).to_contain_text(f"{ALIAS}, narrator")
+
+
+def test_creating_a_user_empties_the_form_and_says_so(admin_page: Page):
+    admin_page.get_by_role("link", name="Users").click()
+    admin_page.get_by_label("Username").fill("bob")
+    admin_page.get_by_label("Password").fill("bob-password-1")
+    admin_page.get_by_role("button", name="Create user").click()
+    expect(admin_page.locator("#user-created")).to_have_text("✓ Created user bob.")
+    expect(admin_page.get_by_label("Username")).to_have_value("")
+    expect(admin_page.get_by_label("Password")).to_have_value("")
+    me = admin_page.locator('tr[data-username="admin"]')
+    expect(me.get_by_role("button", name="Delete")).to_have_count(0)
+    expect(me.get_by_role("button", name="Set role of admin")).to_be_disabled()
+    expect(me).to_contain_text("This is you")
 
 
 @pytest.mark.parametrize(
