@@ -217,7 +217,7 @@ def test_start_a_tiny_job_and_watch_its_badge_live(admin_page: Page, server: str
     badge = admin_page.locator("#jobs-list tr.job").first.locator(".badge")
     expect(badge).to_have_text("Training...", timeout=60_000)
     if SCREENSHOTS:
-        expect(admin_page.locator(".progress-text").first).to_contain_text("ETA")
+        expect(admin_page.locator(".progress-text").first).to_contain_text("ETA", timeout=180_000)
         snap(admin_page, "training-tab.png")
     # The API is polled beside the page, so a failed job stops the test at once with its error.
     job_id = admin_page.locator("#jobs-list tr.job").first.get_attribute("data-job-id")
