@@ -166,5 +166,13 @@ SIZE_CASES = [
     Bad("cookie-form-without-session", "auth", "POST", "/admin/training/upload", lambda k: k.upload(k.wav), expect=(401, 403), needle="", auth="none"),
     Bad("unknown-route", "auth", "GET", "/api/v1/../../etc/passwd", expect=(404,), needle="endpoint"),
 ]
-CORPUS = AUDIO_CASES + ARCHIVE_CASES + METADATA_CASES + TRANSCRIPT_CASES + JSON_CASES + IDENTIFIER_CASES + SIZE_CASES
+# The browser's own routes: the admin's session cookie and CSRF token, forms instead of JSON.
+WEB_CASES = [
+    Bad("web-start-without-dataset", "identifier", "POST", "/admin/training/start", lambda k: {"data": {"dataset_name": "", "epochs": "2"}}, expect=(422,), needle="pick a dataset", auth="web"),
+    Bad("web-name-voice-bad-alias", "identifier", "POST", "/admin/jobs/nope/alias", lambda k: {"data": {"alias": "bad alias!"}}, expect=(422,), needle="alias may contain only", auth="web"),
+    Bad("web-name-voice-sql-alias", "identifier", "POST", "/admin/jobs/nope/alias", lambda k: {"data": {"alias": DROP}}, expect=(422,), needle="alias may contain only", auth="web"),
+    Bad("web-name-unknown-voice", "identifier", "POST", f"/admin/jobs/{quote(SQL)}/alias", lambda k: {"data": {"alias": "fine"}}, expect=(404,), needle="voice", auth="web"),
+    Bad("web-accept-asr-unknown-clip", "identifier", "POST", f"/admin/datasets/base/clips/{TRAVERSAL}/accept-asr", expect=(404,), needle="clip", auth="web"),
+]
+CORPUS = AUDIO_CASES + ARCHIVE_CASES + METADATA_CASES + TRANSCRIPT_CASES + JSON_CASES + IDENTIFIER_CASES + SIZE_CASES + WEB_CASES
 # fmt: on

@@ -7,6 +7,7 @@ from tests.hardening.conftest import snapshot
 from tests.hardening.corpus import CORPUS, KINDS, Bad
 from tests.hardening.kit import Kit
 from voicesmith.config import Settings
+from voicesmith.web.session import SESSION_COOKIE, csrf_token_for
 
 GENERIC = {"Not Found", "Method Not Allowed", "Bad Request", "Internal Server Error"}
 
@@ -27,7 +28,7 @@ def test_bad_input_is_refused_and_nothing_is_stored(
     record_property("what", KINDS[case.kind])
     before = snapshot(client, settings)
     request = case.build(kit)
-    auth = {"admin": client.admin, "user": client.user, "none": {}}[case.auth]
+    auth = {"admin": client.admin, "user": client.user, "web": _web(client), "none": {}}[case.auth]
     headers = {**auth, **request.pop("headers", {})}
     response = client.request(case.method, case.path, headers=headers, **request)
     assert response.status_code in case.expect, (response.status_code, response.text[:300])
@@ -35,6 +36,12 @@ def test_bad_input_is_refused_and_nothing_is_stored(
     assert detail not in GENERIC and len(detail) >= 12, detail
     assert case.needle.lower() in detail.lower(), detail
     assert snapshot(client, settings) == before
+
+
+def _web(client: TestClient) -> dict[str, str]:
+    """The admin's browser session: the cookie holding its token, and the page's CSRF token."""
+    token = client.admin["Authorization"].removeprefix("Bearer ")
+    return {"Cookie": f"{SESSION_COOKIE}={token}", "X-CSRF-Token": csrf_token_for(token)}
 
 
 def _detail(body: dict) -> str:
