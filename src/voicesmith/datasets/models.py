@@ -8,6 +8,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -32,6 +33,9 @@ class Dataset(Base):
     target_lufs: Mapped[float] = mapped_column(Float, server_default="-23.0")
     # The quality report as JSON, rebuilt under the dataset lock whenever the clips change.
     report: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The unit mean of the ready clips' speaker embeddings, outliers left out (float32 bytes);
+    # rebuilt with the report. Null until enough clips are embedded.
+    speaker_centroid: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
 
     clips: Mapped[list["Clip"]] = relationship(
         back_populates="dataset", cascade="all, delete-orphan", order_by="Clip.id"
@@ -88,6 +92,10 @@ class Clip(Base):
     asr_detail: Mapped[str | None] = mapped_column(Text, nullable=True)
     # A person accepted the transcript on the Review page: ASR's doubt no longer flags it.
     reviewed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The clip's speaker embedding (engines.speaker, float32 bytes), or why it has none
+    # (too short or too quiet); both null while it waits for the analysis queue.
+    speaker_embedding: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    speaker_detail: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     dataset: Mapped[Dataset] = relationship(back_populates="clips")
