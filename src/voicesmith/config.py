@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     max_long_seconds: float = Field(default=7200.0, gt=0)
     long_clip_min_seconds: float = Field(default=2.0, gt=0)
     long_clip_max_seconds: float = Field(default=15.0, gt=0)
+    # Each clip's speaker embedding, for the speaker_outlier flag; the worker loads torch and
+    # resemblyzer (the train extra) for it. Off: no clip is embedded and none is flagged.
+    speaker_embeddings: bool = True
 
     @field_validator("admin_password")
     @classmethod

@@ -10,8 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from voicesmith.config import Settings
+from voicesmith.datasets import speakers
 from voicesmith.datasets.models import Clip, ClipStatus, Dataset
-from voicesmith.engines import vocab
+from voicesmith.engines import speaker, vocab
 
 SHORT_SECONDS = 1.0
 LONG_SECONDS = 15.0
@@ -49,11 +50,16 @@ class Limits:
 
 
 def refresh(*, session: Session, settings: Settings, dataset: Dataset) -> dict[str, Any]:
-    """Recompute and store the report and each clip's flags; call with the dataset lock held."""
-    clips, report = _compute(session, settings, dataset)
+    """Recompute and store the report, each clip's flags and the speaker centroid.
+
+    Call with the dataset lock held.
+    """
+    clips, report, voices = _compute(session, settings, dataset)
     for clip, entry in zip(clips, report["clips"], strict=True):
         clip.flags = json.dumps(entry["flags"])
     dataset.report = json.dumps(report)
+    centroid = voices.centroid
+    dataset.speaker_centroid = None if centroid is None else speaker.to_bytes(centroid)
     session.commit()
     return report
 
@@ -68,19 +74,21 @@ def stored(*, session: Session, settings: Settings, dataset: Dataset) -> dict[st
 
 def _compute(
     session: Session, settings: Settings, dataset: Dataset
-) -> tuple[list[Clip], dict[str, Any]]:
-    """The ready clips and the report on them."""
+) -> tuple[list[Clip], dict[str, Any], speakers.Analysis]:
+    """The ready clips, the report on them and their speaker analysis."""
     every = list(
         session.scalars(select(Clip).where(Clip.dataset_id == dataset.id).order_by(Clip.id))
     )
     # Only clips with a transcript are measured; the others are listed by status.
     clips = [c for c in every if c.status == ClipStatus.READY]
     config = text_config(settings=settings)
-    report = build(dataset.name, clips, config, limits=Limits.of(settings))
+    voices = speakers.analyse(clips)
+    report = build(dataset.name, clips, config, limits=Limits.of(settings), voices=voices)
     report.update(_not_ready(every))
     totals = report["totals"]
     totals.update(pending_clips=len(report["pending"]), failed_clips=len(report["failed"]))
-    return clips, report
+    report["speaker"]["enabled"] = settings.speaker_embeddings
+    return clips, report, voices
 
 
 def text_config(*, settings: Settings) -> dict[str, Any]:
@@ -91,9 +99,15 @@ def text_config(*, settings: Settings) -> dict[str, Any]:
 
 
 def build(
-    name: str, clips: list[Clip], config: dict[str, Any], *, limits: Limits = Limits()
+    name: str,
+    clips: list[Clip],
+    config: dict[str, Any],
+    *,
+    limits: Limits = Limits(),
+    voices: speakers.Analysis | None = None,
 ) -> dict[str, Any]:
     """The report for these clips, in the API's shape."""
+    voices = speakers.analyse(clips) if voices is None else voices
     rates = [r for r in map(chars_per_second, clips) if r is not None]
     median_rate = statistics.median(rates) if len(rates) >= MIN_CLIPS_FOR_RATE else None
     unknown = vocab.unknown_characters(config, {c.wav_filename: c.transcript for c in clips})
@@ -102,12 +116,14 @@ def build(
         for clip_name in names:
             by_clip.setdefault(clip_name, []).append(char)
     entries = [
-        _entry(c, median_rate, "".join(by_clip.get(c.wav_filename, [])), limits) for c in clips
+        _entry(c, median_rate, "".join(by_clip.get(c.wav_filename, [])), limits, voices)
+        for c in clips
     ]
     return {
         "dataset": name,
         "totals": _totals(clips, entries),
-        "warnings": _warnings(clips),
+        "warnings": _warnings(clips, voices),
+        "speaker": speakers.summary(voices),
         "clips": entries,
     }
 
@@ -132,7 +148,13 @@ def _not_ready(clips: list[Clip]) -> dict[str, list[dict[str, Any]]]:
     }
 
 
-def _entry(clip: Clip, median_rate: float | None, unknown: str, limits: Limits) -> dict[str, Any]:
+def _entry(
+    clip: Clip,
+    median_rate: float | None,
+    unknown: str,
+    limits: Limits,
+    voices: speakers.Analysis,
+) -> dict[str, Any]:
     """One clip's line of the report, with what ASR heard beside the transcript."""
     rate = chars_per_second(clip)
     entry = {
@@ -145,7 +167,8 @@ def _entry(clip: Clip, median_rate: float | None, unknown: str, limits: Limits) 
         "asr_text": clip.asr_text,
         "asr_confidence": _rounded(clip.asr_confidence),
         "cer": _rounded(clip.cer),
-        "flags": _flags(clip, rate, median_rate, unknown, limits),
+        "speaker_similarity": _rounded(voices.similarity.get(clip.id)),
+        "flags": _flags(clip, rate, median_rate, unknown, limits, clip.id in voices.outliers),
     }
     if unknown:
         entry["unknown_characters"] = unknown
@@ -153,7 +176,12 @@ def _entry(clip: Clip, median_rate: float | None, unknown: str, limits: Limits) 
 
 
 def _flags(
-    clip: Clip, rate: float | None, median: float | None, unknown: str, limits: Limits
+    clip: Clip,
+    rate: float | None,
+    median: float | None,
+    unknown: str,
+    limits: Limits,
+    outlier: bool,
 ) -> list[str]:
     """The names of what is wrong with a clip."""
     checks = {
@@ -166,6 +194,7 @@ def _flags(
         "unknown_characters": bool(unknown),
         "transcript_mismatch": is_mismatch(clip, limits.mismatch_cer),
         "low_asr_confidence": is_unsure(clip, limits.review_confidence),
+        "speaker_outlier": outlier,
     }
     return [name for name, failed in checks.items() if failed]
 
@@ -218,10 +247,11 @@ def _totals(clips: list[Clip], entries: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _warnings(clips: list[Clip]) -> list[str]:
+def _warnings(clips: list[Clip], voices: speakers.Analysis) -> list[str]:
     """What is wrong with the dataset as a whole."""
     checks = (_too_little, _low_sample_rate, _loudness_spread, _duplicates)
-    return [text for check in checks if (text := check(clips))]
+    found = [text for check in checks if (text := check(clips))]
+    return found + [text] if (text := speakers.warning(voices)) else found
 
 
 def _too_little(clips: list[Clip]) -> str | None:
