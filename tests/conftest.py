@@ -22,6 +22,10 @@ os.environ["VOICESMITH_MIN_FREE_DISK_MB"] = "200"
 # Each tiny checkpoint is 70 MB (mostly the discriminator's optimizer state); one is enough.
 os.environ["VOICESMITH_KEEP_CHECKPOINTS"] = "1"
 os.environ["VOICESMITH_ADMIN_PASSWORD"] = "test-admin-password"
+# Embedding a clip's speaker loads torch and resemblyzer into every process with a worker,
+# live servers included (5 to 10 s of imports on 2 cores each). The tests about speakers
+# turn it on (tests/integration/test_speakers.py).
+os.environ["VOICESMITH_SPEAKER_EMBEDDINGS"] = "false"
 os.environ.pop("VOICESMITH_DATABASE_URL", None)
 
 from fastapi.testclient import TestClient  # noqa: E402

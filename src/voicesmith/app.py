@@ -70,8 +70,11 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool = Fals
     app.state.enqueue_training = tasks.register(app.state.huey, lambda: app.state.worker)
     app.state.asr_worker = None
     app.state.asr_huey = build_huey(settings, ASR_QUEUE_NAME)
-    app.state.enqueue_asr = asr_tasks.register(app.state.asr_huey, lambda: app.state.asr_worker)
-    app.state.enqueue_transcribe = app.state.enqueue_asr.transcribe  # for deps.EnqueueTranscribe
+    app.state.enqueue_asr = asr_tasks.register(
+        app.state.asr_huey, lambda: app.state.asr_worker, speaker=settings.speaker_embeddings
+    )
+    # For deps.EnqueueTranscribe: a stored clip is recognised and its speaker embedded.
+    app.state.enqueue_transcribe = app.state.enqueue_asr.analyse
     app.state.enqueue_long_import = app.state.enqueue_asr.long_import
     app.state.synthesizer = Synthesizer(settings)
     routers = (

@@ -93,7 +93,7 @@ class EnqueueJob(Protocol):
 
 
 class EnqueueClips(Protocol):
-    """Puts clips on the speech-recognition queue, to transcribe or check them."""
+    """Puts clips on the analysis queue: speech recognition and speaker embedding."""
 
     def __call__(self, clip_ids: list[int], /) -> object: ...
 
@@ -110,7 +110,7 @@ async def get_enqueue_training(request: Request) -> EnqueueJob:
 
 
 async def get_enqueue_transcribe(request: Request) -> EnqueueClips:
-    """The function that queues clips for speech recognition."""
+    """The function that queues clips for speech recognition and speaker embedding."""
     return request.app.state.enqueue_transcribe
 
 

@@ -83,8 +83,8 @@ def dataset_import(
     sessions = open_database(settings)
 
     def enqueue_asr(clip_ids: list[int]) -> object:
-        """Queue the stored clips; a server or worker recognises them."""
-        return enqueuer(settings).transcribe(clip_ids)
+        """Queue the stored clips; a server or worker recognises and embeds them."""
+        return enqueuer(settings).analyse(clip_ids)
 
     with tempfile.TemporaryDirectory() as folder:
         files = _source_files(source, Path(folder), settings.max_batch_files)

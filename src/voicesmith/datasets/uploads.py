@@ -20,8 +20,9 @@ from voicesmith.datasets.service import (
 from voicesmith.datasets.storing import Prepared, new_rows, store_clips
 from voicesmith.errors import BadInput
 
-# Queues clips for speech recognition: to transcribe them, or to check the transcript they
-# came with. Passed in, because the recogniser lives in a package above this one.
+# Queues clips for analysis: speech recognition, to transcribe them or to check the
+# transcript they came with, and their speaker embedding. Passed in, because the queue
+# lives in a package above this one.
 EnqueueAsr = Callable[[list[int]], object]
 
 
