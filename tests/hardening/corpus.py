@@ -129,6 +129,7 @@ IDENTIFIER_CASES = [
     Bad("dataset-name-sql-upload", "identifier", "POST", UPLOAD, lambda k: k.upload(k.wav, dataset_name=DROP), needle="letters, digits"),
     Bad("dataset-name-path-batch", "identifier", "POST", BATCH, lambda k: k.archive(as_zip({"a.wav": k.wav}), dataset="../../var"), needle="letters, digits"),
     Bad("dataset-name-sql-detail", "identifier", "GET", f"{API}/datasets/{quote(SQL)}", expect=(404,), needle="does not exist"),
+    Bad("dataset-name-sql-report", "identifier", "GET", f"{API}/datasets/{quote(SQL)}/report", expect=(404,), needle="does not exist"),
     Bad("dataset-name-sql-delete", "identifier", "DELETE", f"{API}/datasets/{quote(DROP)}", expect=(404, 422), needle="dataset"),
     Bad("dataset-name-traversal-export", "identifier", "GET", f"{API}/datasets/{TRAVERSAL}/export", expect=(404, 422), needle=""),
     Bad("dataset-name-4kb-accept-asr", "identifier", "POST", f"{API}/datasets/{'0' * 28 + chr(0x80) * 2000}/clips/x.wav/accept-asr", needle="letters, digits"),

@@ -155,6 +155,13 @@ def _print_report(stored: dict) -> None:
         f"(shortest {totals['min_seconds']} s, median {totals['median_seconds']} s, "
         f"longest {totals['max_seconds']} s), {totals['flagged_clips']} flagged"
     )
+    voices = stored["speaker"]
+    if voices["embedded_clips"]:
+        typer.echo(
+            f"  speaker: {voices['embedded_clips']} clips embedded, real-vs-real similarity "
+            f"{voices['real_similarity']}, {voices['outlier_clips']} outlier(s), "
+            f"{len(voices['skipped'])} skipped"
+        )
     for warning in stored["warnings"]:
         typer.echo(f"  warning: {warning}")
     for clip in stored["clips"]:

@@ -66,10 +66,11 @@ def refresh(*, session: Session, settings: Settings, dataset: Dataset) -> dict[s
 
 def stored(*, session: Session, settings: Settings, dataset: Dataset) -> dict[str, Any]:
     """The stored report; datasets from before reports get theirs at their next change."""
-    if dataset.report is None:
+    found = json.loads(dataset.report) if dataset.report is not None else None
+    if found is None or "speaker" not in found:  # none yet, or from before speakers
         # GETs run in read-only transactions, so this one is computed, not stored.
         return _compute(session, settings, dataset)[1]
-    return json.loads(dataset.report)
+    return found
 
 
 def _compute(

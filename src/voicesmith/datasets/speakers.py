@@ -23,7 +23,7 @@ MAD_SCALE = 1.4826
 # tiny one from flagging ordinary variation in a very consistent recording.
 MIN_SPREAD = 0.01
 # The same espeak-ng voice scored 0.82-0.95 against its other clips; another one (+f3,
-# +whisper) 0.55-0.72. Real recordings vary more, so the spread alone is not enough.
+# +whisper) 0.54-0.75. Real recordings vary more, so the spread alone is not enough.
 FLOOR = 0.75
 # More flagged clips than this share suggests a second speaker, not a few odd clips.
 WARN_SHARE = 0.10
