@@ -254,18 +254,21 @@ def test_the_job_page_judges_how_intelligible_the_voice_is(admin_page: Page, ser
     expect(admin_page.locator("#intelligibility")).to_contain_text(verdict(cer)[1])
 
 
-def test_try_this_voice_speaks_on_the_job_page(admin_page: Page):
-    section = admin_page.locator(
-        "section", has=admin_page.get_by_role("heading", name="Try this voice")
-    )
-    section.get_by_label("Text").fill("Hello from the job page.")
-    section.get_by_role("button", name="Speak").click()
-    admin_page.wait_for_function(
-        "() => { const a = document.getElementById('try-audio');"
+def speak_and_listen(page: Page, form: str, text: str) -> None:
+    """Speak text with one of the page's speak forms, until its player has played audio."""
+    page.locator(f"#{form}speak-form").get_by_label("Text").fill(text)
+    page.locator(f"#{form}speak-form").get_by_role("button", name="Speak").click()
+    page.wait_for_function(
+        "(id) => { const a = document.getElementById(id);"
         " return a.readyState >= 1 && a.duration > 0 && a.currentTime > 0; }",
+        arg=f"{form}speech",
         timeout=120_000,
     )
-    expect(section.locator(".error")).to_be_empty()
+    expect(page.locator(f"#{form}speak-form .error")).to_be_empty()
+
+
+def test_try_this_voice_speaks_on_the_job_page(admin_page: Page):
+    speak_and_listen(admin_page, "try-", "Hello from the job page.")
 
 
 def test_name_this_voice_on_the_job_page(admin_page: Page):
@@ -287,14 +290,7 @@ def test_a_plain_user_speaks_in_the_playground(fresh_context: BrowserContext):
     expect(page).to_have_url(re.compile(r"/playground$"))
     # A plain user sees the voice by its name, never by its job id.
     expect(page.get_by_label("Voice").locator("option")).to_have_text([ALIAS])
-    page.get_by_label("Text").fill(UNSAYABLE)
-    page.get_by_role("button", name="Speak").click()
-    page.wait_for_function(
-        "() => { const a = document.getElementById('speech');"
-        " return a.readyState >= 1 && a.duration > 0; }",
-        timeout=120_000,
-    )
-    expect(page.locator("#speak-form .error")).to_be_empty()
+    speak_and_listen(page, "", UNSAYABLE)
     dropped = page.locator("#speak-form .dropped")
     expect(dropped).to_contain_text("cannot say")
     for char in "你好🎉":
