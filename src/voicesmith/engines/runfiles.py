@@ -237,3 +237,14 @@ def read_snapshot_manifest(dataset_dir: Path) -> Any | None:
     if not manifest.is_file():
         return None
     return json.loads(manifest.read_text(encoding="utf-8"))
+
+
+def model_language(job_dir: Path) -> str:
+    """The language a job's voice speaks, from its config.json; 'en' when it does not say."""
+    try:
+        config = json.loads((job_dir / CONFIG_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "en"
+    datasets = config.get("datasets") or [{}]
+    language = datasets[0].get("language") or config.get("phoneme_language") or "en"
+    return str(language)

@@ -66,9 +66,19 @@ def cache_stats(synth: SynthDep) -> dict[str, object]:
 def put_alias(alias: str, body: AliasRequest, session: SessionDep) -> dict[str, object]:
     """Name a completed job's voice, optionally pinning one of its checkpoints."""
     row = service.set_alias(
-        session=session, alias=alias, job_id=body.job_id, checkpoint=body.checkpoint
+        session=session,
+        alias=alias,
+        job_id=body.job_id,
+        checkpoint=body.checkpoint,
+        wyoming=body.wyoming,
     )
-    return {"status": "ok", "alias": row.alias, "job_id": row.job_id, "checkpoint": row.checkpoint}
+    return {
+        "status": "ok",
+        "alias": row.alias,
+        "job_id": row.job_id,
+        "checkpoint": row.checkpoint,
+        "wyoming": row.wyoming,
+    }
 
 
 @admin_router.delete("/{alias}")

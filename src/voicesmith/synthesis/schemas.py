@@ -29,6 +29,9 @@ class AliasRequest(BaseModel):
 
     job_id: str = Field(max_length=256)
     checkpoint: str | None = Field(default=None, max_length=255)
+    wyoming: bool = Field(
+        default=False, description="serve this voice on the Wyoming (Home Assistant) server"
+    )
 
 
 class SpeechRequest(BaseModel):

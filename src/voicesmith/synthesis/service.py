@@ -149,8 +149,15 @@ def base_voice(*, settings: Settings) -> VoiceRef:
     return VoiceRef(name=BASE_VOICE, model_dir=model.directory, checkpoint=model.checkpoint)
 
 
-def set_alias(*, session: Session, alias: str, job_id: str, checkpoint: str | None) -> VoiceAlias:
-    """Point an alias at a completed job, and optionally at one of its checkpoints."""
+def set_alias(
+    *,
+    session: Session,
+    alias: str,
+    job_id: str,
+    checkpoint: str | None,
+    wyoming: bool | None = None,
+) -> VoiceAlias:
+    """Point an alias at a completed job (optionally one checkpoint); wyoming None keeps it."""
     _validate_alias(alias)
     ref = resolve_voice(session=session, name=job_id)
     if checkpoint is not None and not _is_checkpoint_of(ref.model_dir, checkpoint):
@@ -159,6 +166,8 @@ def set_alias(*, session: Session, alias: str, job_id: str, checkpoint: str | No
         raise Conflict(f"'{alias}' is a job id; pick another alias")
     row = session.get(VoiceAlias, alias) or VoiceAlias(alias=alias)
     row.job_id, row.checkpoint = job_id, checkpoint
+    if wyoming is not None or row.wyoming is None:
+        row.wyoming = bool(wyoming)
     session.add(row)
     session.commit()
     return row
@@ -195,8 +204,11 @@ def aliases_of(*, session: Session, job_id: str) -> list[str]:
 def list_voices(*, session: Session) -> list[dict[str, object]]:
     """Completed jobs with a model, with their aliases."""
     aliases: dict[str, list[str]] = {}
+    published: dict[str, list[str]] = {}
     for row in session.scalars(select(VoiceAlias).order_by(VoiceAlias.alias)):
         aliases.setdefault(row.job_id, []).append(row.alias)
+        if row.wyoming:
+            published.setdefault(row.job_id, []).append(row.alias)
     jobs = session.scalars(
         select(Job).where(Job.status == JobStatus.COMPLETED.value).order_by(Job.created_at.desc())
     )
@@ -206,6 +218,7 @@ def list_voices(*, session: Session) -> list[dict[str, object]]:
             "job_id": job.id,
             "dataset": job.dataset_name,
             "aliases": aliases.get(job.id, []),
+            "wyoming_aliases": published.get(job.id, []),
             "created_at": job.finished_at,
             "onnx": (Path(job.output_dir) / ONNX_FILE).is_file(),
             "int8": (Path(job.output_dir) / INT8_ONNX_FILE).is_file(),

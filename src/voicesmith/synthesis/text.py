@@ -43,3 +43,11 @@ def _cap(sentence: str) -> list[str]:
         chunks.append(sentence[:cut].strip(" ,"))
         sentence = sentence[cut:].strip(" ,")
     return [*chunks, sentence] if sentence else chunks
+
+
+def complete_sentences(buffer: str) -> tuple[list[str], str]:
+    """Streamed text split into the sentences it has finished, and the unfinished rest."""
+    # A terminator counts only once whitespace follows it: "Dr." or "3." may go on.
+    pieces = _SENTENCE_END.split(buffer)
+    done = [p.strip() for p in pieces[:-1] if p.strip()]
+    return done, pieces[-1]
