@@ -1,0 +1,140 @@
+"""The Wyoming server against the wyoming package's own client, with an untrained voice."""
+
+import asyncio
+import io
+import wave
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from wyoming.client import AsyncTcpClient
+from wyoming.info import Describe, Info
+from wyoming.tts import (
+    Synthesize,
+    SynthesizeChunk,
+    SynthesizeStart,
+    SynthesizeStop,
+    SynthesizeVoice,
+)
+
+from tests.conftest import ADMIN_PASSWORD, login, stop_server
+from tests.wyoming import TIMEOUT, exchange, pcm_of, read_until, start_wyoming
+from voicesmith.app import create_app
+from voicesmith.config import Settings
+from voicesmith.db import utcnow
+from voicesmith.engines.export import export_onnx, make_random_model_dir
+from voicesmith.engines.quantize import quantize_int8
+from voicesmith.training.models import Job, JobStatus
+
+pytestmark = pytest.mark.slow
+JOB_ID = "wyoming-voice"
+SENTENCES = ["The kettle is on.", "Dinner is at seven tonight.", "Please close the garage door."]
+TEXT = " ".join(SENTENCES)
+
+
+@pytest.fixture(scope="module")
+def http(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, dict, Path]]:
+    """The HTTP API on a data dir holding one int8 voice, `home` published and `private` not."""
+    settings = Settings(data_dir=tmp_path_factory.mktemp("wyoming") / "var")
+    with TestClient(create_app(settings)) as client:
+        headers = login(client, "admin", ADMIN_PASSWORD)
+        _add_random_voice(client, settings)
+        for alias, published in (("home", True), ("private", False)):
+            body = {"job_id": JOB_ID, "wyoming": published}
+            response = client.put(f"/api/v1/admin/voices/{alias}", json=body, headers=headers)
+            assert response.status_code == 200 and response.json()["wyoming"] is published
+        yield client, headers, settings.data_dir
+
+
+def _add_random_voice(client: TestClient, settings: Settings) -> None:
+    """A random scratch:tiny VITS with its int8 copy, registered as a completed job."""
+    job_dir = make_random_model_dir(settings.runs_dir / JOB_ID, "scratch:tiny")
+    export_onnx(job_dir)
+    assert quantize_int8(job_dir, min_speedup=0).kept
+    with client.app.state.sessionmaker() as session:
+        job = Job(id=JOB_ID, dataset_name="lj", params={}, output_dir=str(job_dir))
+        job.status, job.finished_at = JobStatus.COMPLETED.value, utcnow()
+        session.add(job)
+        session.commit()
+
+
+@pytest.fixture(scope="module")
+def port(http: tuple[TestClient, dict, Path]) -> Iterator[int]:
+    """A live `voicesmith wyoming` on 127.0.0.1 over the same data dir."""
+    proc, port = start_wyoming(http[2])
+    yield port
+    stop_server(proc)
+
+
+def synthesize(text: str, voice: str | None = "home") -> Synthesize:
+    """A synthesize event naming voice."""
+    return Synthesize(text=text, voice=SynthesizeVoice(name=voice) if voice else None)
+
+
+def test_describe_lists_exactly_the_published_voices(port: int) -> None:
+    [event] = asyncio.run(exchange(port, Describe().event(), until=("info",)))
+    [program] = Info.from_event(event).tts
+    assert program.supports_synthesize_streaming
+    assert [(v.name, v.languages) for v in program.voices] == [("home", ["en"])]
+    assert JOB_ID in program.voices[0].description
+
+
+def test_synthesize_matches_the_http_length(port: int, http: tuple[TestClient, dict, Path]) -> None:
+    client, headers, _ = http
+    events = asyncio.run(exchange(port, synthesize(TEXT).event(), until=("audio-stop", "error")))
+    assert [e.type for e in events][0] == "audio-start" and events[-1].type == "audio-stop"
+    assert events[0].data["rate"] == 22050 and events[0].data["width"] == 2
+    assert events[0].data["channels"] == 1
+    body = {"job_id": "home", "text": TEXT, "format": "wav"}
+    response = client.post("/api/v1/synthesize-trained", json=body, headers=headers)
+    assert response.status_code == 200, response.text
+    with wave.open(io.BytesIO(response.content)) as wav:
+        http_samples = wav.getnframes()
+    wyoming_samples = len(pcm_of(events)) // 2
+    assert abs(wyoming_samples - http_samples) <= 0.05 * http_samples, (
+        wyoming_samples,
+        http_samples,
+    )
+
+
+async def _stream_first_sentence_first(port: int) -> list[str]:
+    """Stream three sentences; the last is sent only after the first audio arrived."""
+    async with AsyncTcpClient("127.0.0.1", port) as client:
+        await client.write_event(SynthesizeStart(voice=SynthesizeVoice(name="home")).event())
+        await client.write_event(SynthesizeChunk(text=f"{SENTENCES[0]} {SENTENCES[1]} ").event())
+        early = await read_until(client, ("audio-chunk", "error"))
+        await client.write_event(SynthesizeChunk(text=SENTENCES[2]).event())
+        await client.write_event(SynthesizeStop().event())
+        rest = await read_until(client, ("synthesize-stopped", "error"))
+    return [e.type for e in early + rest]
+
+
+def test_streaming_sends_audio_before_the_last_sentence(port: int) -> None:
+    types = asyncio.run(asyncio.wait_for(_stream_first_sentence_first(port), TIMEOUT))
+    assert types[:2] == ["audio-start", "audio-chunk"]
+    assert types[-2:] == ["audio-stop", "synthesize-stopped"] and types.count("audio-start") == 1
+
+
+@pytest.mark.parametrize("voice", ["private", "nope", "wyoming-voice"])
+def test_an_unpublished_voice_is_an_error_not_another_voice(port: int, voice: str) -> None:
+    [event] = asyncio.run(exchange(port, synthesize("Hello.", voice).event(), until=("error",)))
+    assert "not published" in event.data["text"]
+
+
+def test_text_over_the_limit_is_an_error(port: int) -> None:
+    [event] = asyncio.run(exchange(port, synthesize("a" * 5001).event(), until=("error",)))
+    assert "limit" in event.data["text"]
+
+
+async def _leave_mid_stream(port: int) -> None:
+    """Ask for a long text and hang up at its first chunk."""
+    async with AsyncTcpClient("127.0.0.1", port) as client:
+        await client.write_event(synthesize(" ".join(SENTENCES * 6)).event())
+        await read_until(client, ("audio-chunk",))
+
+
+def test_a_client_leaving_mid_stream_leaves_the_server_serving(port: int) -> None:
+    asyncio.run(_leave_mid_stream(port))
+    events = asyncio.run(exchange(port, synthesize("Still here.").event(), until=("audio-stop",)))
+    assert pcm_of(events)
