@@ -20,6 +20,7 @@ AREAS = {
     "test_load_during_training": "Concurrency",
     "test_faults": "Faults",
     "test_security": "Security",
+    "test_wyoming": "Wyoming",
 }
 HEADER = """# Reliability
 
