@@ -19,6 +19,7 @@ from wyoming.tts import (
 )
 
 from tests.conftest import ADMIN_PASSWORD, login, stop_server
+from tests.integration.test_web_session import web_login
 from tests.wyoming import TIMEOUT, exchange, pcm_of, read_until, start_wyoming
 from voicesmith.app import create_app
 from voicesmith.config import Settings
@@ -138,3 +139,18 @@ def test_a_client_leaving_mid_stream_leaves_the_server_serving(port: int) -> Non
     asyncio.run(_leave_mid_stream(port))
     events = asyncio.run(exchange(port, synthesize("Still here.").event(), until=("audio-stop",)))
     assert pcm_of(events)
+
+
+def test_the_voices_tab_publishes_and_unpublishes(port: int, http) -> None:
+    client, _, _ = http
+    headers = {"X-CSRF-Token": web_login(client, "admin", ADMIN_PASSWORD)}
+    page = client.get("/admin/voices").text
+    assert "Home Assistant (Wyoming)" in page and "tcp://127.0.0.1:10200" in page
+    assert page.count('data-wyoming="published"') == 1
+    url = "/admin/voices/aliases/private/wyoming"
+    panel = client.post(url, data={"publish": "true"}, headers=headers)
+    assert panel.status_code == 200 and panel.text.count('data-wyoming="published"') == 2
+    [event] = asyncio.run(exchange(port, Describe().event(), until=("info",)))
+    assert [v.name for v in Info.from_event(event).tts[0].voices] == ["home", "private"]
+    panel = client.post(url, data={"publish": "false"}, headers=headers)
+    assert panel.text.count('data-wyoming="published"') == 1

@@ -195,6 +195,16 @@ def delete_alias(*, session: Session, alias: str) -> None:
     session.commit()
 
 
+def publish_alias(*, session: Session, alias: str, wyoming: bool) -> VoiceAlias:
+    """Serve an alias's voice over Wyoming, or stop serving it."""
+    row = session.get(VoiceAlias, alias)
+    if row is None:
+        raise NotFound(f"alias '{alias}' does not exist")
+    row.wyoming = wyoming
+    session.commit()
+    return row
+
+
 def aliases_of(*, session: Session, job_id: str) -> list[str]:
     """The names a job's voice goes by."""
     query = select(VoiceAlias.alias).where(VoiceAlias.job_id == job_id).order_by(VoiceAlias.alias)

@@ -19,9 +19,13 @@ router = APIRouter()
 
 
 def voices_context(session: Session) -> dict[str, Any]:
-    """The voices that can speak, and the aliases naming them."""
+    """The voices that can speak, and the aliases naming them, marked when served on Wyoming."""
     voices = synthesis_service.list_voices(session=session)
-    aliases = sorted((alias, v["job_id"]) for v in voices for alias in v["aliases"])
+    aliases = sorted(
+        (alias, v["job_id"], alias in v["wyoming_aliases"])
+        for v in voices
+        for alias in v["aliases"]
+    )
     return {"voices": voices, "aliases": aliases}
 
 
@@ -94,11 +98,29 @@ def put_alias(
     alias: Annotated[str, Form(max_length=64)] = "",
     job_id: Annotated[str, Form(max_length=256)] = "",
     checkpoint: Annotated[str, Form(max_length=255)] = "",
+    wyoming: Annotated[bool, Form()] = False,
 ) -> Response:
-    """Name a voice, optionally pinning a checkpoint."""
+    """Name a voice, optionally pinning a checkpoint and serving it over Wyoming."""
     synthesis_service.set_alias(
-        session=session, alias=alias, job_id=job_id, checkpoint=checkpoint.strip() or None
+        session=session,
+        alias=alias,
+        job_id=job_id,
+        checkpoint=checkpoint.strip() or None,
+        wyoming=wyoming,
     )
+    return _aliases_panel(request, session, admin)
+
+
+@router.post("/admin/voices/aliases/{alias}/wyoming")
+def publish_alias(
+    request: Request,
+    alias: str,
+    session: SessionDep,
+    admin: ActionAdmin,
+    publish: Annotated[bool, Form()] = False,
+) -> Response:
+    """Serve an alias over Wyoming (Home Assistant), or stop serving it."""
+    synthesis_service.publish_alias(session=session, alias=alias, wyoming=publish)
     return _aliases_panel(request, session, admin)
 
 
