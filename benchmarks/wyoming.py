@@ -16,12 +16,15 @@ import time
 from pathlib import Path
 
 import httpx
-from wyoming.client import AsyncTcpClient
-from wyoming.tts import Synthesize, SynthesizeChunk, SynthesizeStart, SynthesizeStop
-from wyoming.tts import SynthesizeVoice as Voice
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+# Run as a script, this file's folder comes first on the path and its name hides the package.
+sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != HERE)]
+
+from wyoming.client import AsyncTcpClient  # noqa: E402
+from wyoming.tts import Synthesize, SynthesizeChunk, SynthesizeStart, SynthesizeStop  # noqa: E402
+from wyoming.tts import SynthesizeVoice as Voice  # noqa: E402
 
 from tests.conftest import login, start_server, stop_server  # noqa: E402
 from tests.wyoming import pcm_of, read_until, start_wyoming  # noqa: E402

@@ -104,6 +104,7 @@ TRANSCRIPT_CASES = [
 ]
 JSON_CASES = [
     Bad("epochs-string", "json", "POST", START, _json({"dataset_name": "base", "epochs": "ten"}), needle="epochs"),
+    Bad("alias-wyoming-not-bool", "json", "PUT", "/api/v1/admin/voices/myvoice", _json({"job_id": "nope", "wyoming": "sometimes"}), needle="wyoming"),
     Bad("epochs-negative", "json", "POST", START, _json({"dataset_name": "base", "epochs": -5}), needle="epochs"),
     Bad("epochs-huge", "json", "POST", START, _json({"dataset_name": "base", "epochs": 10**40}), needle="epochs"),
     Bad("batch-size-zero", "json", "POST", START, _json({"dataset_name": "base", "batch_size": 0}), needle="batch_size"),

@@ -35,7 +35,10 @@ This file is generated: do not edit it by hand. To regenerate it, run
 The tests record their outcomes in `build/hardening-results.json`; the second command
 turns that into the table below. A case is one request, upload, planted orphan or
 generated call, as the "what" column says. The faults that need many workers (a worker
-killed mid-job, a Redis restart) are in `tests/scale/`.
+killed mid-job, a Redis restart) are in `tests/scale/`. The Wyoming rows send raw bytes to a
+live `voicesmith wyoming` (`tests/hardening/test_wyoming.py`); the Wyoming requests that are
+well framed but wrong (unknown or unpublished voices, text over the limit, a client leaving
+mid-stream) are in `tests/slow/test_wyoming.py`.
 
 """
 

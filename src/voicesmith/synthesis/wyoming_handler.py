@@ -97,6 +97,9 @@ class VoiceHandler(AsyncEventHandler):
                     break
         except (FrameError, ConnectionError) as exc:
             log.info("wyoming: closing a connection: %s", exc)
+        except Exception:
+            # A bug must cost this client its connection, never the server its other clients.
+            log.exception("wyoming: closing a connection after an unexpected error")
         finally:
             await self.disconnect()
             self.writer.close()
