@@ -90,6 +90,7 @@ def test_synthesize_matches_the_http_length(port: int, http: tuple[TestClient, d
     body = {"job_id": "home", "text": TEXT, "format": "wav"}
     response = client.post("/api/v1/synthesize-trained", json=body, headers=headers)
     assert response.status_code == 200, response.text
+    assert response.headers["X-Voicesmith-Backend"] == "onnx-int8"  # the same int8 path
     with wave.open(io.BytesIO(response.content)) as wav:
         http_samples = wav.getnframes()
     wyoming_samples = len(pcm_of(events)) // 2
