@@ -118,6 +118,7 @@ JSON_CASES = [
     Bad("offset-huge", "json", "GET", f"{API}/datasets/base?offset={10**30}", needle="offset"),
     Bad("limit-absurd", "json", "GET", f"{API}/datasets/base?limit=100000", needle="limit"),
     Bad("log-tail-negative", "json", "GET", f"{API}/jobs/x/log?tail=-1", needle="tail"),
+    Bad("dataset-export-layout-unknown", "json", "GET", f"{API}/datasets/base/export?layout=kaldi", needle="ljspeech"),
     Bad("cleanup-lufs-absurd", "json", "PUT", f"{API}/datasets/base/cleanup", _json({"trim_silence": True, "normalize_loudness": True, "target_lufs": 1e300}), needle="target_lufs"),
     Bad("speak-speed-zero", "json", "POST", "/api/v1/synthesize", _json({"text": "Hi.", "speed": 0}), needle="speed"),
     Bad("speak-format-exe", "json", "POST", "/api/v1/synthesize", _json({"text": "Hi.", "format": "exe"}), needle="format"),

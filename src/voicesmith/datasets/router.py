@@ -8,6 +8,7 @@ from fastapi.responses import FileResponse
 
 from voicesmith.datasets import editing, quality, rebuild, service, uploads
 from voicesmith.datasets.http import zip_download
+from voicesmith.datasets.layout import ExportLayout
 from voicesmith.datasets.schemas import (
     BatchResponse,
     CleanupSettings,
@@ -85,9 +86,14 @@ def list_datasets(session: SessionDep) -> DatasetList:
 
 
 @router.get("/datasets/{name}/export", response_class=FileResponse)
-def export(name: str, session: SessionDep, settings: SettingsDep) -> FileResponse:
-    """The dataset as an LJSpeech zip (metadata.csv + wavs/), for any trainer."""
-    path = service.export_zip(session=session, settings=settings, name=name)
+def export(
+    name: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    layout: Annotated[ExportLayout, Query()] = "ljspeech",
+) -> FileResponse:
+    """The dataset as a zip (metadata.csv + wavs/), laid out for LJSpeech, Piper or the seed."""
+    path = service.export_zip(session=session, settings=settings, name=name, export_layout=layout)
     return zip_download(path, name)
 
 

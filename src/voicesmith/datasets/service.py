@@ -185,8 +185,14 @@ def _summary(
     )
 
 
-def export_zip(*, session: Session, settings: Settings, name: str) -> Path:
-    """A temporary zip of the dataset's LJSpeech folder (metadata.csv + wavs/), consistent."""
+def export_zip(
+    *,
+    session: Session,
+    settings: Settings,
+    name: str,
+    export_layout: layout.ExportLayout = "ljspeech",
+) -> Path:
+    """A temporary zip of the dataset (metadata.csv in the layout asked for + wavs/)."""
     dataset = get_dataset(session=session, name=validate_dataset_name(name))
     if dataset is None:
         raise NotFound(f"dataset '{name}' does not exist")
@@ -199,7 +205,8 @@ def export_zip(*, session: Session, settings: Settings, name: str) -> Path:
     # Under the lock, so no upload lands between writing metadata.csv and the WAVs it lists.
     with layout.dataset_lock(settings.data_dir / "locks", name), zipfile.ZipFile(target, "w") as zf:
         rows = _metadata_rows(session, dataset)
-        zf.writestr(f"{name}/{layout.METADATA_FILE}", layout.metadata_text(rows))
+        metadata = layout.export_metadata_text(rows, export_layout)
+        zf.writestr(f"{name}/{layout.METADATA_FILE}", metadata)
         for wav, _ in rows:
             zf.write(folder / layout.WAVS_DIR / wav, f"{name}/{layout.WAVS_DIR}/{wav}")
     session.commit()  # nothing stays open while the zip is sent
