@@ -1,8 +1,8 @@
-"""The voicesmith command line: serve, worker, create-admin, dataset, train, synth, wyoming."""
+"""The voicesmith command line: serve, worker, create-admin, dataset, train, synth, wyoming, export."""
 
 import typer
 
-from voicesmith.cli import serve, synth, training, users, wyoming
+from voicesmith.cli import exports, serve, synth, training, users, wyoming
 from voicesmith.cli.datasets import dataset_app
 
 app = typer.Typer(help="Train and serve TTS voices from your own recordings.", no_args_is_help=True)
@@ -13,5 +13,6 @@ app.command()(serve.worker)
 app.command()(training.train)
 app.command()(synth.synth)
 app.command()(wyoming.wyoming)
+app.command()(exports.export)
 
 __all__ = ["app"]

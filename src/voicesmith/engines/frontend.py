@@ -36,6 +36,14 @@ class TextFrontEnd:
         original = {c for c in text if c in dropped or c.lower() in dropped}
         return original | (dropped - {c.lower() for c in original})
 
+    def clean(self, text: str) -> str:
+        """The text as the model's cleaner leaves it, before phonemes or ids."""
+        return self._clean(text)
+
+    def phonemes(self, text: str) -> str:
+        """The phoneme string the tokenizer encodes for text (phoneme models only)."""
+        return self.tokenizer.phonemizer.phonemize(self._clean(text), separator="", language=None)
+
     def _clean(self, text: str) -> str:
         """The text after the model's cleaner (lowercasing, numbers, symbols)."""
         cleaner = self.tokenizer.text_cleaner
