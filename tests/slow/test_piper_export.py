@@ -1,13 +1,17 @@
 """A voice exported for Piper speaks, in the real piper-tts runtime, what voicesmith speaks."""
 
+import io
 import json
 import subprocess
 import sys
+import wave
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.jobs import JOBS
 from voicesmith.core.files import link_or_copy
 from voicesmith.engines import bundles
 from voicesmith.engines.export import export_onnx, make_random_model_dir
@@ -122,3 +126,41 @@ def test_a_character_model_is_refused_with_the_reason(tmp_path: Path, capsys) ->
     assert bundles.main([str(job_dir), str(out), "--format", "piper", "--name", "x"]) == 2
     assert "reads letters, not phonemes" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_coqui_bundle_from_the_api_speaks_with_coquis_tts_command(server, tiny_job, tmp_path):
+    job_id = tiny_job["job"]["job_id"]
+    answer = server.client.get(
+        f"{JOBS}/{job_id}/export", params={"format": "coqui"}, headers=server.headers
+    )
+    assert answer.status_code == 200, answer.text
+    zipfile.ZipFile(io.BytesIO(answer.content)).extractall(tmp_path)
+    assert "tts --model_path model.pth" in (tmp_path / "README.txt").read_text()
+    # Coqui's own command, from the unpacked folder, as the README says.
+    tts = Path(sys.executable).with_name("tts")
+    command = [str(tts), "--model_path", "model.pth", "--config_path", "config.json"]
+    command += ["--text", "Hello there.", "--out_path", "hello.wav"]
+    subprocess.run(command, cwd=tmp_path, capture_output=True, timeout=300, check=True)
+    with wave.open(str(tmp_path / "hello.wav")) as spoken:
+        assert spoken.getnframes() > 0.2 * spoken.getframerate()
+
+
+def test_a_character_job_is_refused_for_piper_by_api_and_cli(server, tiny_job, tmp_path):
+    job_id = tiny_job["job"]["job_id"]
+    answer = server.client.get(
+        f"{JOBS}/{job_id}/export", params={"format": "piper"}, headers=server.headers
+    )
+    assert answer.status_code == 422 and "reads letters" in answer.json()["detail"]
+    command = [sys.executable, "-m", "voicesmith", "export", job_id, "--format", "piper"]
+    command += ["-o", str(tmp_path), "--data-dir", str(server.data_dir)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "reads letters" in done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unfinished_job_is_not_exported(server, tiny_job):
+    job_id = server.start(epochs=50)
+    answer = server.client.get(
+        f"{JOBS}/{job_id}/export", params={"format": "piper"}, headers=server.headers
+    )
+    assert answer.status_code == 409 and "only a completed job" in answer.json()["detail"]

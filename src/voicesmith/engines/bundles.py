@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from voicesmith.core.files import atomic_write_text, link_or_copy
+from voicesmith.core.files import atomic_write_bytes, link_or_copy
 from voicesmith.engines.base_models import EngineError
 from voicesmith.engines.export import export_voice
 from voicesmith.engines.frontend import TextFrontEnd
@@ -46,7 +46,7 @@ def export_piper(job_dir: Path, out_dir: Path, name: str) -> tuple[list[Path], l
     model = out_dir / f"{name}.onnx"
     link_or_copy(_current_onnx(job_dir, checkpoint), model)
     voice = out_dir / f"{name}.onnx.json"
-    atomic_write_text(voice, json.dumps(described, ensure_ascii=False, indent=2) + "\n")
+    _write(voice, json.dumps(described, ensure_ascii=False, indent=2) + "\n")
     return [model, voice], check.warnings()
 
 
@@ -87,10 +87,15 @@ def export_coqui(job_dir: Path, out_dir: Path, name: str) -> tuple[list[Path], l
     model = out_dir / COQUI_MODEL
     link_or_copy(job_dir / DEFAULT_CHECKPOINT, model)
     config = out_dir / CONFIG_FILE
-    atomic_write_text(config, json.dumps(raw, ensure_ascii=False, indent=2) + "\n")
+    _write(config, json.dumps(raw, ensure_ascii=False, indent=2) + "\n")
     readme = out_dir / "README.txt"
-    atomic_write_text(readme, _coqui_readme(name))
+    _write(readme, _coqui_readme(name))
     return [model, config, readme], []
+
+
+def _write(path: Path, text: str) -> None:
+    """Write a file others read (mkstemp alone would leave it private to us), atomically."""
+    atomic_write_bytes(path, text.encode("utf-8"), mode=0o644)
 
 
 def _coqui_readme(name: str) -> str:
