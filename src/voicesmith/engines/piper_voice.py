@@ -100,9 +100,12 @@ def phoneme_id_map(front: TextFrontEnd) -> tuple[dict[str, list[int]], list[list
     tokenizer = front.tokenizer
     chars = tokenizer.characters
     id_map = {c: [chars.char_to_id(c)] for c in chars.vocab if len(c) == 1}
-    blank = [chars.char_to_id(chars.blank)] if tokenizer.add_blank else []
-    bos = [chars.char_to_id(chars.bos)] if tokenizer.use_eos_bos else []
-    eos = [chars.char_to_id(chars.eos)] if tokenizer.use_eos_bos else []
+    try:
+        blank = [chars.char_to_id(chars.blank)] if tokenizer.add_blank else []
+        bos = [chars.char_to_id(chars.bos)] if tokenizer.use_eos_bos else []
+        eos = [chars.char_to_id(chars.eos)] if tokenizer.use_eos_bos else []
+    except KeyError as exc:  # a config that asks for a blank or BOS/EOS it does not define
+        raise PiperExportError(f"the voice's tokenizer has no id for {exc}") from exc
     id_map[PAD] = blank
     # Coqui adds BOS/EOS first and then intersperses the blank around them too.
     id_map[BOS] = [*blank, *bos] if bos else []
