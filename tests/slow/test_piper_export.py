@@ -1,5 +1,6 @@
 """A voice exported for Piper speaks, in the real piper-tts runtime, what voicesmith speaks."""
 
+import asyncio
 import io
 import json
 import subprocess
@@ -11,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.conftest import free_port
 from tests.jobs import JOBS
 from voicesmith.core.files import link_or_copy
 from voicesmith.engines import bundles
@@ -164,3 +166,60 @@ def test_an_unfinished_job_is_not_exported(server, tiny_job):
         f"{JOBS}/{job_id}/export", params={"format": "piper"}, headers=server.headers
     )
     assert answer.status_code == 409 and "only a completed job" in answer.json()["detail"]
+
+
+def test_wyoming_piper_serves_the_exported_voice(piper_voice, tmp_path: Path) -> None:
+    from wyoming.audio import AudioChunk, AudioStart, AudioStop
+    from wyoming.tts import Synthesize, SynthesizeVoice
+
+    job_dir, model = piper_voice
+    data_dir = tmp_path / "voices"
+    data_dir.mkdir()
+    for path in (model, Path(f"{model}.json")):
+        link_or_copy(path, data_dir / path.name)
+    port = free_port()
+    # Home Assistant's own Piper server, from a data dir holding only the export: offline.
+    command = [sys.executable, "-m", "wyoming_piper", "--voice", "tiny", "--data-dir"]
+    command += [str(data_dir), "--uri", f"tcp://127.0.0.1:{port}"]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    async def speak() -> tuple[int, int]:
+        """(rate, samples) of the voice speaking SENTENCE over Wyoming."""
+        client = await _connect(port, server)
+        async with client:
+            voice = SynthesizeVoice(name="tiny")
+            await client.write_event(Synthesize(text=SENTENCE, voice=voice).event())
+            rate, samples = 0, 0
+            while (event := await client.read_event()) is not None:
+                if AudioStart.is_type(event.type):
+                    rate = AudioStart.from_event(event).rate
+                elif AudioChunk.is_type(event.type):
+                    samples += len(AudioChunk.from_event(event).audio) // 2
+                elif AudioStop.is_type(event.type):
+                    return rate, samples
+        raise AssertionError("the server closed before audio-stop")
+
+    try:
+        rate, samples = asyncio.run(asyncio.wait_for(speak(), timeout=120))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    reference = load_voice(job_dir, backend="onnx").synthesize(SENTENCE)
+    assert rate == 22050 and abs(samples - len(reference)) <= 0.05 * len(reference)
+
+
+async def _connect(port: int, server: subprocess.Popen):
+    """A Wyoming client connected once the server listens (it loads the voice first)."""
+    from wyoming.client import AsyncTcpClient
+
+    for _ in range(600):
+        if server.poll() is not None:
+            raise AssertionError(server.stderr.read().decode()[-2000:])
+        try:
+            _, probe = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            await asyncio.sleep(0.1)
+            continue
+        probe.close()
+        return AsyncTcpClient("127.0.0.1", port)
+    raise AssertionError("wyoming-piper did not listen within 60 s")
