@@ -109,3 +109,11 @@ def test_dataset_import_from_a_folder_and_a_zip(tmp_path):
     assert len(json.loads(as_json.stdout)["clips"]) == 8
     missing = run_cli("dataset", "report", "nope", "--data-dir", data_dir, env=dict(os.environ))
     assert missing.returncode == 1 and "does not exist" in missing.stderr
+    zipped = tmp_path / "piper.zip"
+    exported = run_cli(
+        "dataset", "export", "mine", "--layout", "piper", "-o", str(zipped),
+        "--data-dir", data_dir, env=dict(os.environ),
+    )  # fmt: skip
+    assert exported.returncode == 0, exported.stderr
+    names = zipfile.ZipFile(zipped).namelist()
+    assert "mine/metadata.csv" in names and sum("/wavs/" in n for n in names) == 8

@@ -4,6 +4,7 @@ import contextlib
 import json
 import tempfile
 from collections.abc import Callable, Iterator
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -145,6 +146,37 @@ def dataset_report(
         typer.echo(json.dumps(stored, indent=2))
         return
     _print_report(stored)
+
+
+class Layout(StrEnum):
+    """How an exported dataset's metadata.csv is laid out."""
+
+    LJSPEECH = "ljspeech"
+    PIPER = "piper"
+    SEED = "seed"
+
+
+@dataset_app.command("export")
+def dataset_export(
+    name: Annotated[str, typer.Argument(help="the dataset")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="the zip to write")],
+    layout: Annotated[Layout, typer.Option(help="ljspeech, piper or seed")] = Layout.LJSPEECH,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Write a dataset as a zip another trainer reads: LJSpeech-1.1, Piper's CSV or the seed's."""
+    import shutil
+
+    from voicesmith.datasets import service
+
+    settings = settings_for(data_dir)
+    with session_scope(open_database(settings)) as session:
+        made = or_exit(
+            lambda: service.export_zip(
+                session=session, settings=settings, name=name, export_layout=layout.value
+            )
+        )
+    shutil.move(made, output)
+    typer.echo(f"wrote {output} ({layout.value} layout)")
 
 
 def _print_report(stored: dict) -> None:

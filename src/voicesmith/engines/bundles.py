@@ -34,8 +34,11 @@ COQUI_RUN_PATHS = ("output_path", "phoneme_cache_path", "speakers_file", "d_vect
 
 def export_piper(job_dir: Path, out_dir: Path, name: str) -> tuple[list[Path], list[str]]:
     """NAME.onnx and NAME.onnx.json of the job's promoted checkpoint, and the warnings."""
+    if not (job_dir / CONFIG_FILE).is_file():
+        raise EngineError(f"{job_dir / CONFIG_FILE} does not exist; is this a finished job?")
+    # From the JSON first: a refusal then costs no import of Coqui TTS.
+    mappable(json.loads((job_dir / CONFIG_FILE).read_text(encoding="utf-8")))
     config = read_config(job_dir / CONFIG_FILE)
-    mappable(config)
     front = TextFrontEnd(config)
     checkpoint = job_dir / DEFAULT_CHECKPOINT
     extra: dict[str, Any] = {"job_dir": job_dir.name, "checkpoint": checkpoint.name}

@@ -10,7 +10,7 @@ output into NFD codepoints; a vowel_clusters entry joins each precomposed symbol
 """
 
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -79,18 +79,18 @@ def _listed(symbols: set[str]) -> str:
     return ", ".join(f"{s!r} (U+{ord(s[0]):04X})" for s in sorted(symbols)) or "none"
 
 
-def mappable(config: "VitsConfig") -> None:
-    """Refuse models whose text front end Piper cannot reproduce, saying why."""
-    if not config.use_phonemes:
+def mappable(config: Mapping[str, Any]) -> None:
+    """Refuse, from config.json alone, models whose text front end Piper cannot reproduce."""
+    if not config.get("use_phonemes"):
         raise PiperExportError(
             "this voice reads letters, not phonemes (a character-based model such as "
             "scratch:tiny); Piper's 'text' mode skips Coqui's cleaner (lowercasing, numbers, "
             "abbreviations), so it would mispronounce or drop them. Export a phoneme-based "
-            "voice (the default base model or scratch:full) instead"
+            "voice (scratch:full, or one fine-tuned from a phoneme model) instead"
         )
-    if config.phonemizer not in ESPEAK_BACKENDS:
+    if config.get("phonemizer") not in ESPEAK_BACKENDS:
         raise PiperExportError(
-            f"this voice's phonemizer is {config.phonemizer!r}; Piper phonemizes with "
+            f"this voice's phonemizer is {config.get('phonemizer')!r}; Piper phonemizes with "
             "espeak-ng only, so its phonemes would differ"
         )
 
