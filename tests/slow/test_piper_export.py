@@ -223,3 +223,22 @@ async def _connect(port: int, server: subprocess.Popen):
         probe.close()
         return AsyncTcpClient("127.0.0.1", port)
     raise AssertionError("wyoming-piper did not listen within 60 s")
+
+
+def test_a_symbol_piper_says_but_the_voice_lacks_refuses_with_the_list() -> None:
+    from TTS.tts.configs.shared_configs import CharactersConfig
+
+    from voicesmith.engines.frontend import TextFrontEnd
+    from voicesmith.engines.piper_voice import PiperExportError, check_phonemes, piper_config
+    from voicesmith.engines.vits import preset_config
+    from voicesmith.engines.vocab import preset_text_config
+
+    config = preset_config("scratch:full")
+    characters = preset_text_config("scratch:full")["characters"]
+    # A voice whose phoneme set lacks English's r: Piper would drop it from every word.
+    characters["phonemes"] = characters["phonemes"].replace("ɹ", "")
+    config.characters = CharactersConfig(**characters)
+    front = TextFrontEnd(config)
+    described = piper_config(config, front, dataset="x", extra={})
+    with pytest.raises(PiperExportError, match="'ɹ' \\(U\\+0279\\)"):
+        check_phonemes(front, described)

@@ -128,7 +128,7 @@ def piper_config(
     language = str(config.phoneme_language or "en-us")
     described: dict[str, Any] = {
         "dataset": dataset,
-        "audio": {"sample_rate": int(config.audio.sample_rate), "quality": "medium"},
+        "audio": {"sample_rate": int(config.audio.sample_rate)},
         "espeak": {"voice": language},
         "language": {"code": language.replace("-", "_")},
         "phoneme_type": "espeak",
