@@ -1,4 +1,4 @@
-"""The voicesmith command line: serve, worker, create-admin, dataset, train, synth, wyoming, export."""
+"""The voicesmith command line: serving, datasets, training, speaking, Wyoming and export."""
 
 import typer
 
