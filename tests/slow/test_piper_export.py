@@ -136,6 +136,7 @@ def test_coqui_bundle_from_the_api_speaks_with_coquis_tts_command(server, tiny_j
         f"{JOBS}/{job_id}/export", params={"format": "coqui"}, headers=server.headers
     )
     assert answer.status_code == 200, answer.text
+    assert json.loads(answer.headers["x-voicesmith-warnings"]) == []
     zipfile.ZipFile(io.BytesIO(answer.content)).extractall(tmp_path)
     assert "tts --model_path model.pth" in (tmp_path / "README.txt").read_text()
     # Coqui's own command, from the unpacked folder, as the README says.
