@@ -284,6 +284,20 @@ def test_name_this_voice_on_the_job_page(admin_page: Page):
     expect(section.locator(".error").first).to_be_empty()
 
 
+def test_the_voice_downloads_for_coqui_and_says_why_not_for_piper(admin_page: Page):
+    job_id = admin_page.locator("#job").get_attribute("data-job-id")
+    section = admin_page.locator(
+        "section", has=admin_page.get_by_role("heading", name="Use it elsewhere")
+    )
+    # The tiny job speaks characters, not espeak phonemes: Piper's runtime could not say them.
+    section.get_by_role("button", name="Download for Piper / Home Assistant").click()
+    expect(section.get_by_role("alert")).to_contain_text(f"cannot export job '{job_id}' as piper")
+    with admin_page.expect_download(timeout=120_000) as info:
+        section.get_by_role("button", name="Download for Coqui TTS").click()
+    assert info.value.suggested_filename == f"{job_id}-coqui.zip"
+    expect(section.get_by_role("alert")).to_be_empty()
+
+
 def test_a_plain_user_speaks_in_the_playground(fresh_context: BrowserContext):
     page = fresh_context.new_page()
     log_in(page, USER, USER_PASSWORD)

@@ -1,13 +1,17 @@
-"""The job-update feed as Server-Sent Events, for the JSON API and the job page alike."""
+"""HTTP answers shared by the JSON API and the job page: the job-update feed, voice downloads."""
 
 import asyncio
 import json
 from collections.abc import AsyncIterator, Iterator
 
 from fastapi import Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import FileResponse, StreamingResponse
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from voicesmith.config import Settings
+from voicesmith.datasets.http import zip_download
+from voicesmith.training import exports
 from voicesmith.training.follow import JobUpdate
 
 EVENT_POLL_SECONDS = 0.5
@@ -43,3 +47,16 @@ async def _events(request: Request, updates: Iterator[JobUpdate]) -> AsyncIterat
 def _sse(event: str, data: dict[str, object]) -> str:
     """One Server-Sent Event."""
     return f"event: {event}\ndata: {json.dumps(data, default=str)}\n\n"
+
+
+def voice_download(
+    *, session: Session, settings: Settings, job_id: str, export_format: exports.ExportFormat
+) -> FileResponse:
+    """A completed job's voice as a zip, with what the export warned in a header."""
+    path, exported = exports.export_zip(
+        session=session, settings=settings, job_id=job_id, export_format=export_format
+    )
+    response = zip_download(path, f"{job_id}-{export_format}")
+    # ASCII JSON: a header cannot carry the IPA symbols the warnings name.
+    response.headers["X-Voicesmith-Warnings"] = json.dumps(exported.warnings)
+    return response

@@ -1,15 +1,13 @@
 """Training job routes: start, list, inspect, follow, cancel, resume, delete."""
 
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, PlainTextResponse, StreamingResponse
 
-from voicesmith.datasets.http import zip_download
 from voicesmith.deps import EnqueueTraining, SessionDep, SessionsDep, SettingsDep, require_admin
 from voicesmith.training import exports, follow, service
-from voicesmith.training.http import event_response
+from voicesmith.training.http import event_response, voice_download
 from voicesmith.training.models import Job
 from voicesmith.training.schemas import JobList, JobOut, StartRequest, StartResponse
 
@@ -102,13 +100,7 @@ def export(
     format: Annotated[exports.ExportFormat, Query()],  # noqa: A002 - the documented parameter
 ) -> FileResponse:
     """A completed job's voice as a zip: a Piper voice (NAME.onnx + .json) or a Coqui bundle."""
-    path, exported = exports.export_zip(
-        session=session, settings=settings, job_id=job_id, export_format=format
-    )
-    response = zip_download(path, f"{job_id}-{format}")
-    # ASCII JSON: a header cannot carry the IPA symbols the warnings name.
-    response.headers["X-Voicesmith-Warnings"] = json.dumps(exported.warnings)
-    return response
+    return voice_download(session=session, settings=settings, job_id=job_id, export_format=format)
 
 
 @router.get("/jobs/{job_id}/events")

@@ -11,8 +11,8 @@ from pydantic import ValidationError
 from voicesmith.deps import EnqueueTraining, SessionDep, SessionsDep, SettingsDep
 from voicesmith.errors import BadInput
 from voicesmith.synthesis import service as synthesis_service
-from voicesmith.training import follow, service
-from voicesmith.training.http import event_response
+from voicesmith.training import exports, follow, service
+from voicesmith.training.http import event_response, voice_download
 from voicesmith.training.schemas import StartRequest
 from voicesmith.web import runs
 from voicesmith.web.render import fragment, html
@@ -141,6 +141,18 @@ def name_voice(
     aliases = synthesis_service.aliases_of(session=session, job_id=job_id)
     context = {"named": name, "aliases": aliases}
     return html(fragment(request, "_job_names.html", context))
+
+
+@router.get("/jobs/{job_id}/export", response_class=FileResponse)
+def export(
+    job_id: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    _admin: ActionAdmin,
+    format: Annotated[exports.ExportFormat, Query()],  # noqa: A002 - as the API names it
+) -> FileResponse:
+    """Download for Piper / Home Assistant, or for Coqui TTS, as the API's export."""
+    return voice_download(session=session, settings=settings, job_id=job_id, export_format=format)
 
 
 @router.delete("/jobs/{job_id}")

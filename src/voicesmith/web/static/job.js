@@ -167,7 +167,38 @@ function follow() {
   }, REFRESH_MS);
 }
 
+// ---- Downloads for other runtimes: the export can refuse, so fetch first, then save.
+
+async function download(button) {
+  const format = button.dataset.export;
+  const label = button.textContent;
+  vs.clearError(button);
+  document.querySelector(".export-warnings").textContent = "";
+  button.disabled = true;
+  button.textContent = "Preparing…";
+  try {
+    const response = await fetch(`${job.base}/export?format=${encodeURIComponent(format)}`);
+    if (!response.ok) {
+      vs.showError(button, vs.detailOf(response.status, await response.text()));
+      return;
+    }
+    const warnings = JSON.parse(response.headers.get("X-Voicesmith-Warnings") || "[]");
+    document.querySelector(".export-warnings").textContent = warnings.join(" ");
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(await response.blob());
+    link.download = `${job.id}-${format}.zip`;
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+  } catch (_) {
+    vs.showError(button, "the server could not be reached; check that it is running");
+  } finally {
+    button.disabled = false;
+    button.textContent = label;
+  }
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("[data-export]").forEach((b) => b.addEventListener("click", () => download(b)));
   job.root = document.getElementById("job");
   job.id = job.root.dataset.jobId;
   job.base = `/admin/jobs/${encodeURIComponent(job.id)}`;
