@@ -82,7 +82,7 @@ def main() -> None:
     args = _parse()
     work = Path(tempfile.mkdtemp(prefix="vs-bench-"))
     env = {**os.environ, "VOICESMITH_ADMIN_PASSWORD": PASSWORD}
-    proc, base = start_server(work / "var", env)
+    proc, base = _start_server(work, env)
     try:
         client = httpx.Client(base_url=base, timeout=60)
         headers = login(client, "admin", PASSWORD)
@@ -97,6 +97,16 @@ def main() -> None:
     finally:
         stop_server(proc)
     _print(rows, len(clips), args)
+
+
+def _start_server(work: Path, env: dict) -> tuple[subprocess.Popen, str]:
+    """start_server, tried again: on a busy host its imports can outlast its 30 s wait."""
+    for attempt in range(3):
+        try:
+            return start_server(work / "var", env)
+        except RuntimeError as exc:
+            print(f"attempt {attempt + 1}: {exc}", file=sys.stderr)
+    raise SystemExit("the server did not start in 3 attempts")
 
 
 def _parse() -> argparse.Namespace:
