@@ -194,6 +194,21 @@ def read_scores(job_dir: Path) -> dict[str, Any]:
     return found if isinstance(found, dict) else {"promoted": None, "checkpoints": []}
 
 
+def write_override(job_dir: Path, step: int) -> None:
+    """Record an admin's choice of checkpoint, which the promotion rule then yields to."""
+    record = read_scores(job_dir)
+    record["override"] = record["promoted"] = step
+    write_scores(job_dir, record)
+
+
+def find_checkpoint(job_dir: Path, step: int) -> Path | None:
+    """checkpoint_<step>.pth in the job folder, or in the Trainer's folder while it trains."""
+    name = checkpoint_path(job_dir, step).name
+    # The Trainer's folder is named run-<date>; it moves up into job_dir when training ends.
+    found = [job_dir / name, *job_dir.glob(f"{TRAINER_RUN_NAME}-*/{name}")]
+    return next((path for path in found if path.is_file()), None)
+
+
 def write_speaker(job_dir: Path, speaker: dict[str, Any]) -> None:
     """Freeze the dataset's speaker (centroid and real_similarity) into the job folder."""
     atomic_write_text(job_dir / SPEAKER_FILE, json.dumps(speaker))

@@ -5,7 +5,8 @@ Torch-free: the training child applies it as it scores, the API when it lists ch
 The rule: among the scored checkpoints whose `cer` is within CER_MARGIN of the best `cer`,
 the one with the highest `relative_similarity`; where similarity is unknown (the dataset has
 no speaker centroid), the lowest `eval_loss` among those. Ties go to the earlier step, so a
-later checkpoint must be strictly better to win (which is what early stopping counts).
+later checkpoint must be strictly better to win (which is what early stopping counts). With
+no CER at all (no speech model), every checkpoint counts as near the best.
 """
 
 import math
@@ -25,15 +26,17 @@ def rank(scores: Sequence[Score]) -> list[int]:
 
 
 def _key(score: Score, best_cer: float | None) -> tuple[int, float, float, int]:
-    """Sort key: near the best cer first, then likeness, then eval loss, then the earlier step."""
+    """Sort key: near the best cer first, then likeness (else eval loss), then the earlier step."""
     loss = score.get("eval_loss")
     loss = loss if _number(loss) else math.inf
     cer = score.get("cer")
     near = best_cer is None or (_number(cer) and cer <= best_cer + CER_MARGIN)
     if not near:
-        return (1, cer if _number(cer) else math.inf, loss, score["step"])
+        return (2, cer if _number(cer) else math.inf, loss, score["step"])
     likeness = score.get("relative_similarity")
-    return (0, -likeness if _number(likeness) else math.inf, loss, score["step"])
+    if _number(likeness):
+        return (0, -likeness, 0.0, score["step"])
+    return (1, loss, 0.0, score["step"])
 
 
 def promoted(scores: Sequence[Score]) -> int | None:
@@ -42,10 +45,18 @@ def promoted(scores: Sequence[Score]) -> int | None:
     return ranked[0] if ranked else None
 
 
-def to_keep(scores: Sequence[Score], keep: int, newest: int | None) -> set[int]:
-    """The steps whose checkpoints stay: the best `keep` by the rule, plus the newest (resume)."""
+def chosen(record: Mapping[str, Any]) -> int | None:
+    """The step a checkpoints.json record makes the voice: an admin's override, else the rule."""
+    override = record.get("override")
+    return override if override is not None else promoted(record.get("checkpoints") or [])
+
+
+def to_keep(
+    scores: Sequence[Score], keep: int, newest: int | None, override: int | None = None
+) -> set[int]:
+    """The steps whose checkpoints stay: the best `keep`, the newest (resume), an admin's pick."""
     kept = set(rank(scores)[:keep])
-    return kept | {newest} if newest is not None else kept
+    return kept | {s for s in (newest, override) if s is not None}
 
 
 def evaluations_since_best(scores: Sequence[Score]) -> int:

@@ -50,19 +50,19 @@ def publish(run_dir: Path, job_dir: Path, keep: int) -> None:
             if path.suffix == ".pth" or path.name.startswith(("events.out", "trainer_")):
                 os.replace(path, job_dir / path.name)
         shutil.rmtree(run_dir)
-    scored = runfiles.read_scores(job_dir)["checkpoints"]
-    if scored:
-        _prune_by_scores(job_dir, scored, keep)
+    record = runfiles.read_scores(job_dir)
+    if record["checkpoints"]:
+        _prune_by_scores(job_dir, record, keep)
     else:
         _prune(job_dir, "checkpoint", keep)
     _prune(job_dir, "best_model", 1)
 
 
-def _prune_by_scores(job_dir: Path, scored: list[dict], keep: int) -> None:
+def _prune_by_scores(job_dir: Path, record: dict, keep: int) -> None:
     """Keep the best `keep` checkpoints by the promotion rule, plus the newest (for resume)."""
     numbered = [p for p in job_dir.glob("checkpoint_*.pth") if CHECKPOINT_RE.match(p.name)]
     newest = max((checkpoint_step(p) for p in numbered), default=None)
-    kept = scores.to_keep(scored, keep, newest)
+    kept = scores.to_keep(record["checkpoints"], keep, newest, record.get("override"))
     for path in numbered:
         if checkpoint_step(path) not in kept:
             path.unlink()

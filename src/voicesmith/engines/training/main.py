@@ -15,6 +15,7 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from voicesmith.engines import runfiles
 from voicesmith.engines.base_models import EngineError
 from voicesmith.engines.export import export_voice
 from voicesmith.engines.runfiles import RunSpec, load_spec
@@ -81,7 +82,7 @@ def run(job_dir: Path, stop: StopRequest) -> int:
     if not stop.requested:  # a cancel that came after the last step skips the optional export
         progress.phase("exporting")
         stop.mode = "now"  # the model is saved: a stop may cut the export short
-        export_after_training(job_dir)
+        export_after_training(job_dir, promoted_checkpoint(job_dir))
         stop.shield()
         if watcher.scorer is None:  # scored runs measured it at every evaluation
             intelligibility.record(spec, job_dir, trainer.config.test_sentences or [], progress)
@@ -114,11 +115,18 @@ def say_stopped_early(watcher: StepWatcher, progress: Progress) -> None:
     progress.write()
 
 
-def export_after_training(job_dir: Path) -> None:
+def promoted_checkpoint(job_dir: Path) -> Path | None:
+    """The promoted checkpoint_<step>.pth, exported by that name so ONNX says which it is."""
+    step = runfiles.read_scores(job_dir)["promoted"]
+    path = None if step is None else runfiles.checkpoint_path(job_dir, step)
+    return path if path is not None and path.is_file() else None
+
+
+def export_after_training(job_dir: Path, checkpoint: Path | None = None) -> None:
     """Export model.onnx at the end of a run; a failure only costs speed, so it is a warning."""
     started = time.monotonic()
     try:
-        said = export_voice(job_dir)
+        said = export_voice(job_dir, checkpoint)
     except KeyboardInterrupt:  # SIGTERM: the run is done, only the export is given up
         print("ONNX export stopped; synthesis will use PyTorch")
         return

@@ -98,9 +98,13 @@ class Scorer:
     def _add(self, entry: dict[str, Any], run_dir: Path) -> None:
         """Record the entry, promote by the rule, and delete checkpoints the rule drops."""
         self.record["checkpoints"].append(entry)
-        self.record["promoted"] = scores.promoted(self.record["checkpoints"])
+        # An admin may have promoted a checkpoint while this run trains: that choice stands.
+        override = runfiles.read_scores(self.job_dir).get("override")
+        self.record["override"] = override
+        self.record["promoted"] = scores.chosen(self.record)
         runfiles.write_scores(self.job_dir, self.record)
-        keep = scores.to_keep(self.record["checkpoints"], self.spec.keep_checkpoints, entry["step"])
+        kept = self.spec.keep_checkpoints
+        keep = scores.to_keep(self.record["checkpoints"], kept, entry["step"], override)
         for folder in {run_dir, self.job_dir}:
             for path in folder.glob("checkpoint_*.pth"):
                 if runfiles.checkpoint_step(path) not in keep:
