@@ -60,6 +60,7 @@ def server(tmp_path_factory, speech_clips) -> Iterator[Api]:
     # Every evaluation scored, whatever it costs: the tests count the scored checkpoints.
     env = {**os.environ, "VOICESMITH_TRAINING_THREADS": "1", "VOICESMITH_SCORE_BUDGET": "10"}
     env["VOICESMITH_SPEAKER_EMBEDDINGS"] = "true"
+    env["VOICESMITH_KEEP_CHECKPOINTS"] = "2"  # a second kept checkpoint to promote
     proc, base = start_server(data_dir, env)
     api = Api(base, data_dir)
     upload_clips(api.client, api.headers, fixture_clips() + speech_clips[:4], "lj")

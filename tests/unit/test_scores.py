@@ -41,3 +41,28 @@ def test_an_override_beats_the_rule():
     found = [entry(2, 0.1, 0.9), entry(4, 0.1, 0.5)]
     assert scores.chosen({"checkpoints": found}) == 2
     assert scores.chosen({"checkpoints": found, "override": 4}) == 4
+
+
+def test_the_voice_cache_key_follows_a_re_pointed_best_model(tmp_path):
+    from voicesmith.core.files import link_or_copy
+    from voicesmith.synthesis.service import VoiceRef
+
+    for step in (2, 4):
+        (tmp_path / f"checkpoint_{step}.pth").write_bytes(b"weights %d" % step)
+    link_or_copy(tmp_path / "checkpoint_2.pth", tmp_path / "best_model.pth")
+    ref = VoiceRef("job", tmp_path)
+    before = ref.key
+    assert ref.key == before  # stable while nothing changes: the cache hits
+    link_or_copy(tmp_path / "checkpoint_4.pth", tmp_path / "best_model.pth")
+    assert ref.key != before
+
+
+def test_checkpoints_json_round_trips_with_an_override(tmp_path):
+    from voicesmith.engines import runfiles
+
+    assert runfiles.read_scores(tmp_path) == {"promoted": None, "checkpoints": []}
+    found = [entry(2, 0.1, 0.9), entry(4, 0.1, 0.5)]
+    runfiles.write_scores(tmp_path, {"promoted": 2, "checkpoints": found})
+    runfiles.write_override(tmp_path, 4)
+    record = runfiles.read_scores(tmp_path)
+    assert record["promoted"] == record["override"] == 4 == scores.chosen(record)
