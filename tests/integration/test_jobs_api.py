@@ -215,3 +215,24 @@ def test_checkpoints_of_a_job_that_scored_none_are_empty(ready, admin_headers):
     assert found.json() == {"promoted": None, "rule": None, "checkpoints": []}
     promote = ready.post(f"{JOBS}/{job_id}/checkpoints/3/promote", headers=admin_headers)
     assert promote.status_code == 404 and "step 3" in promote.json()["detail"]
+
+
+def test_the_cli_prints_the_checkpoint_table(ready, admin_headers, settings):
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from voicesmith.cli import app as cli
+    from voicesmith.engines import runfiles
+
+    job = start(ready, admin_headers).json()
+    scored = [
+        {"step": s, "file": f"checkpoint_{s}.pth", "eval_loss": 50.0 + s, "cer": 0.2,
+         "similarity": 0.4, "relative_similarity": r, "samples": []}
+        for s, r in ((3, 0.61), (6, 0.5))
+    ]  # fmt: skip
+    runfiles.write_scores(Path(job["output_dir"]), {"promoted": 3, "checkpoints": scored})
+    args = ["job", "checkpoints", job["job_id"], "--data-dir", str(settings.data_dir)]
+    done = CliRunner().invoke(cli, args)
+    assert done.exit_code == 0, done.output
+    assert "*3" in done.output and "0.61" in done.output and "pruned" in done.output
