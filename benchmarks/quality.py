@@ -9,8 +9,8 @@ measure includes decoding the file. Prints per-clip medians, real-time factors a
 
 Then the training half: the same scratch:tiny job (the training child, as the worker starts
 it) with checkpoint scoring on (the default budget) and off (job.json's `scoring`, which
-VOICESMITH_SCORING sets), in turn, so both see the same machine load; prints the median wall times and their ratio
-(target: at most 1.15x).
+VOICESMITH_SCORING sets), in turn, so both see the same machine load; prints the median
+wall times and their ratio (target: at most 1.15x).
 Run: .venv/bin/python benchmarks/quality.py [--clips 30] [--repeats 3] [--jobs 3] [--epochs 3]
 """
 
