@@ -84,6 +84,11 @@ class Settings(BaseSettings):
     # Each clip's speaker embedding, for the speaker_outlier flag; the worker loads torch and
     # resemblyzer (the train extra) for it. Off: no clip is embedded and none is flagged.
     speaker_embeddings: bool = True
+    # Score every checkpoint while training (ASR CER, speaker likeness) and promote the best.
+    # Off: Coqui's eval loss picks best_model.pth, as before; benchmarks/quality.py compares.
+    scoring: bool = True
+    # Scoring skips an evaluation when it would take more than this share of training time.
+    score_budget: float = Field(default=0.15, gt=0, le=10)
 
     @field_validator("admin_password")
     @classmethod

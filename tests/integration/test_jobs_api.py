@@ -186,3 +186,53 @@ def test_a_starting_worker_requeues_pending_jobs_the_queue_lost(ready, admin_hea
     ctx.stop_event.set()
     assert [task.args for task in huey.pending()] == [(job_id,)]
     assert ready.get(f"{JOBS}/{job_id}", headers=admin_headers).json()["status"] == "pending"
+
+
+def test_epochs_auto_trains_to_max_steps_with_patience(ready, admin_headers, settings):
+    from voicesmith.db import make_engine, make_sessionmaker
+    from voicesmith.training.models import Job
+    from voicesmith.training.worker import job_spec
+
+    response = start(ready, admin_headers, epochs="auto", max_steps=300)
+    assert response.status_code == 200, response.text
+    plain = start(ready, admin_headers, epochs=3).json()["job_id"]
+    with make_sessionmaker(make_engine(settings.resolved_database_url))() as session:
+        auto = job_spec(settings=settings, job=session.get(Job, response.json()["job_id"]))
+        fixed = job_spec(settings=settings, job=session.get(Job, plain))
+    assert (auto["epochs"], auto["max_steps"], auto["early_stop_patience"]) == (
+        settings.max_epochs,
+        300,
+        3,
+    )
+    assert (fixed["epochs"], fixed["max_steps"], fixed["early_stop_patience"]) == (3, None, 0)
+    # Embeddings are off in this suite: no centroid is frozen, so likeness is not scored.
+    assert "speaker_centroid" not in auto and auto["scoring"] is True
+
+
+def test_checkpoints_of_a_job_that_scored_none_are_empty(ready, admin_headers):
+    job_id = start(ready, admin_headers).json()["job_id"]
+    found = ready.get(f"{JOBS}/{job_id}/checkpoints", headers=admin_headers)
+    assert found.json() == {"promoted": None, "rule": None, "checkpoints": []}
+    promote = ready.post(f"{JOBS}/{job_id}/checkpoints/3/promote", headers=admin_headers)
+    assert promote.status_code == 404 and "step 3" in promote.json()["detail"]
+
+
+def test_the_cli_prints_the_checkpoint_table(ready, admin_headers, settings):
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from voicesmith.cli import app as cli
+    from voicesmith.engines import runfiles
+
+    job = start(ready, admin_headers).json()
+    scored = [
+        {"step": s, "file": f"checkpoint_{s}.pth", "eval_loss": 50.0 + s, "cer": 0.2,
+         "similarity": 0.4, "relative_similarity": r, "samples": []}
+        for s, r in ((3, 0.61), (6, 0.5))
+    ]  # fmt: skip
+    runfiles.write_scores(Path(job["output_dir"]), {"promoted": 3, "checkpoints": scored})
+    args = ["job", "checkpoints", job["job_id"], "--data-dir", str(settings.data_dir)]
+    done = CliRunner().invoke(cli, args)
+    assert done.exit_code == 0, done.output
+    assert "*3" in done.output and "0.61" in done.output and "pruned" in done.output

@@ -3,6 +3,7 @@
 import json
 import os
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -55,9 +56,15 @@ class Api:
 def server(tmp_path_factory, speech_clips) -> Iterator[Api]:
     """A live server with an embedded worker and a 12-clip dataset `lj`."""
     data_dir = tmp_path_factory.mktemp("training") / "var"
-    proc, base = start_server(data_dir, {**os.environ, "VOICESMITH_TRAINING_THREADS": "1"})
+    # Speaker embeddings on, so `lj` has a centroid and checkpoints are scored for likeness.
+    # Every evaluation scored, whatever it costs: the tests count the scored checkpoints.
+    env = {**os.environ, "VOICESMITH_TRAINING_THREADS": "1", "VOICESMITH_SCORE_BUDGET": "10"}
+    env["VOICESMITH_SPEAKER_EMBEDDINGS"] = "true"
+    env["VOICESMITH_KEEP_CHECKPOINTS"] = "2"  # a second kept checkpoint to promote
+    proc, base = start_server(data_dir, env)
     api = Api(base, data_dir)
     upload_clips(api.client, api.headers, fixture_clips() + speech_clips[:4], "lj")
+    _wait_for_speaker(api, "lj")
     yield api
     stop_server(proc)
 
@@ -82,6 +89,18 @@ def _delete_jobs_afterwards(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     if "server" in request.fixturenames:
         request.getfixturevalue("server").delete_started()
+
+
+def _wait_for_speaker(api: Api, dataset: str, timeout: float = 180) -> None:
+    """Wait until every clip of the dataset is embedded, so a job submitted now has a centroid."""
+    deadline = time.monotonic() + timeout
+    url = f"/api/v1/admin/training/datasets/{dataset}/report"
+    while time.monotonic() < deadline:
+        voices = api.client.get(url, headers=api.headers).json()["speaker"]
+        if voices["embedded_clips"] and not voices["pending_clips"]:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"the clips of {dataset} were not embedded in {timeout} s: {voices}")
 
 
 def _read_events(server: Api, job_id: str, sink: list) -> None:

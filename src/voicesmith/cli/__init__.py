@@ -4,11 +4,13 @@ import typer
 
 from voicesmith.cli import exports, serve, synth, training, users, wyoming
 from voicesmith.cli.datasets import dataset_app
+from voicesmith.cli.jobs import job_app
 
 app = typer.Typer(help="Train and serve TTS voices from your own recordings.", no_args_is_help=True)
 app.command()(serve.serve)
 app.command("create-admin")(users.create_admin)
 app.add_typer(dataset_app, name="dataset")
+app.add_typer(job_app, name="job")
 app.command()(serve.worker)
 app.command()(training.train)
 app.command()(synth.synth)

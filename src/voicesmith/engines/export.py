@@ -13,6 +13,7 @@ import warnings
 from pathlib import Path
 
 from voicesmith.core.files import atomic_write_bytes, link_or_copy
+from voicesmith.engines import runfiles
 from voicesmith.engines.base_models import EngineError
 from voicesmith.engines.quantize import quantize_int8
 from voicesmith.engines.runfiles import (
@@ -62,6 +63,19 @@ def export_voice(job_dir: Path, checkpoint: Path | None = None, *, int8: bool = 
     return f"exported {ONNX_FILE}; {verdict}"
 
 
+def promote(job_dir: Path, step: int, *, int8: bool = True) -> str:
+    """Make checkpoint_<step>.pth the voice: best_model.pth, model.onnx and its int8 copy."""
+    source = runfiles.checkpoint_path(job_dir, step)
+    if not source.is_file():
+        raise EngineError(f"{source} does not exist; it was never saved or was pruned")
+    said = export_voice(job_dir, source, int8=int8)
+    # Re-pointed only after the export: the voice cache keys on best_model.pth's identity, so
+    # a voice loaded under the new key always finds the ONNX file of this checkpoint.
+    link_or_copy(source, job_dir / DEFAULT_CHECKPOINT)
+    runfiles.write_override(job_dir, step)
+    return said
+
+
 def _remove_stale_parts(job_dir: Path) -> None:
     """Delete temporary files of exports killed long ago (each is as big as the model)."""
     for part in job_dir.glob(f".{ONNX_FILE}.*.part"):
@@ -97,10 +111,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("job_dir", type=Path, help="the job folder holding config.json")
     parser.add_argument("--checkpoint", type=Path, help="default: JOB_DIR/best_model.pth")
     parser.add_argument("--no-int8", action="store_true", help="skip the int8 copy")
+    parser.add_argument(
+        "--promote", type=int, metavar="STEP", help="make this checkpoint the voice"
+    )
     args = parser.parse_args(argv)
     started = time.monotonic()
+    job_dir, int8 = args.job_dir.resolve(), not args.no_int8
     try:
-        said = export_voice(args.job_dir.resolve(), args.checkpoint, int8=not args.no_int8)
+        if args.promote is not None:
+            said = promote(job_dir, args.promote, int8=int8)
+        else:
+            said = export_voice(job_dir, args.checkpoint, int8=int8)
     except EngineError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return 1

@@ -24,6 +24,8 @@ FINETUNE_CONFIG_FILE = "finetune_config.json"
 DEFAULT_CHECKPOINT = "best_model.pth"
 ONNX_FILE = "model.onnx"
 INT8_ONNX_FILE = "model.int8.onnx"
+SCORES_FILE = "checkpoints.json"
+SPEAKER_FILE = "speaker.json"
 SNAPSHOT_DIR = "dataset"
 SNAPSHOT_MANIFEST = "snapshot.json"
 PHONEME_CACHE_DIR = "phoneme_cache"
@@ -60,6 +62,13 @@ class RunSpec:
     asr_model: str | None = None
     asr_threads: int = 2
     asr_compute_type: str = "int8"
+    # The dataset's speaker, frozen at submit: samples are scored for likeness against it.
+    speaker_centroid: list[float] | None = None
+    real_similarity: float | None = None
+    scoring: bool = True
+    score_budget: float = 0.15  # scoring may take at most this share of the training time
+    early_stop_patience: int = 0  # scored evaluations without a better checkpoint; 0 is off
+    max_steps: int | None = None  # with epochs "auto": train until early stopping or this
 
 
 def write_spec(job_dir: Path, spec: dict[str, Any]) -> None:
@@ -169,6 +178,53 @@ def sample_path(job_dir: Path, name: str) -> Path | None:
     """The file of one sample; None unless it is a plain name that the run wrote."""
     path = job_dir / SAMPLES_DIR / name
     return path if SAMPLE_RE.fullmatch(name) and path.is_file() else None
+
+
+def write_scores(job_dir: Path, scores: dict[str, Any]) -> None:
+    """Replace checkpoints.json: {promoted, checkpoints: [{step, file, eval_loss, cer, ...}]}."""
+    atomic_write_text(job_dir / SCORES_FILE, json.dumps(scores, indent=1))
+
+
+def read_scores(job_dir: Path) -> dict[str, Any]:
+    """checkpoints.json; an empty record while there is none (or it cannot be read)."""
+    try:
+        found = json.loads((job_dir / SCORES_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        found = None
+    return found if isinstance(found, dict) else {"promoted": None, "checkpoints": []}
+
+
+def write_override(job_dir: Path, step: int) -> None:
+    """Record an admin's choice of checkpoint, which the promotion rule then yields to."""
+    record = read_scores(job_dir)
+    record["override"] = record["promoted"] = step
+    write_scores(job_dir, record)
+
+
+def find_checkpoint(job_dir: Path, step: int) -> Path | None:
+    """checkpoint_<step>.pth in the job folder, or in the Trainer's folder while it trains."""
+    name = checkpoint_path(job_dir, step).name
+    # The Trainer's folder is named run-<date>; it moves up into job_dir when training ends.
+    found = [job_dir / name, *job_dir.glob(f"{TRAINER_RUN_NAME}-*/{name}")]
+    return next((path for path in found if path.is_file()), None)
+
+
+def write_speaker(job_dir: Path, speaker: dict[str, Any]) -> None:
+    """Freeze the dataset's speaker (centroid and real_similarity) into the job folder."""
+    atomic_write_text(job_dir / SPEAKER_FILE, json.dumps(speaker))
+
+
+def read_speaker(job_dir: Path) -> dict[str, Any]:
+    """The frozen speaker: {speaker_centroid, real_similarity}, or {} without one."""
+    try:
+        return json.loads((job_dir / SPEAKER_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def checkpoint_path(job_dir: Path, step: int) -> Path:
+    """checkpoint_<step>.pth in the job folder."""
+    return step_checkpoints(job_dir, step)[1]
 
 
 def log_path(job_dir: Path) -> Path:

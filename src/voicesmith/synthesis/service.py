@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from voicesmith.config import Settings
+from voicesmith.engines import runfiles
 from voicesmith.engines.runfiles import INT8_ONNX_FILE, ONNX_FILE
 from voicesmith.errors import BadInput, Conflict, NotFound, Unavailable
 from voicesmith.synthesis import formats
@@ -32,8 +33,15 @@ class VoiceRef:
 
     @property
     def key(self) -> str:
-        """The cache key: one model file, one entry."""
-        return f"{self.model_dir}|{self.checkpoint or ''}"
+        """The cache key: one model file as it is now, one entry."""
+        # Promoting a checkpoint re-points best_model.pth: the file's identity is in the key,
+        # so a cached voice of the checkpoint promoted before is never served again.
+        path = self.checkpoint or self.model_dir / runfiles.DEFAULT_CHECKPOINT
+        try:
+            info = path.stat()
+        except OSError:
+            return f"{self.model_dir}|{self.checkpoint or ''}"
+        return f"{self.model_dir}|{self.checkpoint or ''}|{info.st_ino}:{info.st_mtime_ns}"
 
 
 @dataclass(frozen=True)

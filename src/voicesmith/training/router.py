@@ -6,10 +6,16 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, PlainTextResponse, StreamingResponse
 
 from voicesmith.deps import EnqueueTraining, SessionDep, SessionsDep, SettingsDep, require_admin
-from voicesmith.training import exports, follow, service
+from voicesmith.training import checkpoints, exports, follow, service
 from voicesmith.training.http import event_response, voice_download
 from voicesmith.training.models import Job
-from voicesmith.training.schemas import JobList, JobOut, StartRequest, StartResponse
+from voicesmith.training.schemas import (
+    CheckpointList,
+    JobList,
+    JobOut,
+    StartRequest,
+    StartResponse,
+)
 
 router = APIRouter(
     prefix="/api/v1/admin/training", tags=["training"], dependencies=[Depends(require_admin)]
@@ -101,6 +107,32 @@ def export(
 ) -> FileResponse:
     """A completed job's voice as a zip: a Piper voice (NAME.onnx + .json) or a Coqui bundle."""
     return voice_download(session=session, settings=settings, job_id=job_id, export_format=format)
+
+
+def checkpoint_list(job_id: str, found: dict) -> CheckpointList:
+    """The service's record with each sample as the URL that serves it."""
+    for entry in found["checkpoints"]:
+        entry["samples"] = [f"{router.prefix}/jobs/{job_id}/samples/{n}" for n in entry["samples"]]
+    return CheckpointList.model_validate(found)
+
+
+@router.get("/jobs/{job_id}/checkpoints")
+def list_checkpoints(job_id: str, session: SessionDep) -> CheckpointList:
+    """The job's scored checkpoints and the promoted step."""
+    return checkpoint_list(job_id, checkpoints.list_checkpoints(session=session, job_id=job_id))
+
+
+@router.post("/jobs/{job_id}/checkpoints/{step}/promote")
+def promote(job_id: str, step: int, session: SessionDep) -> CheckpointList:
+    """Make a kept checkpoint the voice (re-exported to ONNX); answers the new state."""
+    return checkpoint_list(job_id, checkpoints.promote(session=session, job_id=job_id, step=step))
+
+
+@router.get("/jobs/{job_id}/samples/{name}", response_class=FileResponse)
+def sample(job_id: str, name: str, session: SessionDep) -> FileResponse:
+    """One evaluation sample's WAV."""
+    path = checkpoints.sample_file(session=session, job_id=job_id, name=name)
+    return FileResponse(path, media_type="audio/wav")
 
 
 @router.get("/jobs/{job_id}/events")

@@ -3,20 +3,41 @@
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 
 class StartRequest(BaseModel):
     """The seed's start body plus the optional knobs."""
 
     dataset_name: str = Field(max_length=256)
-    epochs: int = Field(default=10, ge=1, description="passes over the dataset")
+    epochs: int | Literal["auto"] = Field(
+        default=10,
+        description='passes over the dataset, or "auto": until the score stops improving',
+    )
     batch_size: int = Field(default=4, ge=1, description="clips per training step")
     base_model: str | None = Field(default=None, max_length=2048)
-    learning_rate: float | None = Field(default=None, gt=0, le=1)
+    learning_rate: float | None = Field(default=None, ge=0, le=1)
     eval_split: float | None = Field(default=None, gt=0, lt=0.5)
     save_every_steps: int | None = Field(default=None, ge=1, le=10_000_000)
     test_sentences: list[str] | None = Field(default=None, max_length=10)
+    early_stop_patience: int | None = Field(
+        default=None,
+        ge=0,
+        le=100,
+        description="scored evaluations without a better checkpoint before stopping; 0: off; "
+        'default 3 with epochs "auto", else 0',
+    )
+    max_steps: int | None = Field(
+        default=None, ge=1, le=10_000_000, description='the bound of epochs "auto"; default 5000'
+    )
+
+    @field_validator("epochs")
+    @classmethod
+    def _positive(cls, epochs: int | str) -> int | str:
+        """Whole epochs are at least one."""
+        if isinstance(epochs, int) and epochs < 1:
+            raise ValueError('epochs must be at least 1, or "auto"')
+        return epochs
 
 
 class StartResponse(BaseModel):
@@ -55,3 +76,24 @@ class JobList(BaseModel):
 
     status: Literal["ok"] = "ok"
     jobs: list[JobOut]
+
+
+class CheckpointOut(BaseModel):
+    """One scored checkpoint; a score is null where it could not be measured."""
+
+    step: int
+    file: str
+    eval_loss: float | None
+    cer: float | None
+    similarity: float | None
+    relative_similarity: float | None
+    kept: bool
+    samples: list[str]
+
+
+class CheckpointList(BaseModel):
+    """A job's scored checkpoints and the step its voice speaks with."""
+
+    promoted: int | None
+    rule: int | None = Field(description="the step the promotion rule picks, an override aside")
+    checkpoints: list[CheckpointOut]

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from voicesmith.config import Settings
-from voicesmith.datasets import editing, layout
+from voicesmith.datasets import editing, layout, speakers
 from voicesmith.datasets.models import Clip, ClipStatus, Dataset
 from voicesmith.datasets.service import get_dataset, validate_dataset_name
 from voicesmith.db import utcnow
@@ -42,8 +42,21 @@ def submit(*, session: Session, settings: Settings, request: dict[str, Any]) -> 
             session=session, settings=settings, dataset=name, params=params, warnings=warnings
         )
         _freeze(session, settings, job, rows)
+        _freeze_speaker(job, clips)
     _log_warnings(job)
     return job
+
+
+def _freeze_speaker(job: Job, clips: list[Clip]) -> None:
+    """Write the trained clips' speaker centroid and real_similarity for scoring the samples."""
+    voices = speakers.analyse(clips)
+    if voices.centroid is None:
+        return  # embeddings off or not done yet: the job scores without likeness
+    found = {
+        "speaker_centroid": [round(float(x), 6) for x in voices.centroid],
+        "real_similarity": voices.real_similarity,
+    }
+    runfiles.write_speaker(Path(job.output_dir), found)
 
 
 def _log_warnings(job: Job) -> None:
@@ -109,7 +122,7 @@ def _readable_wav(path: Path) -> bool:
 
 def _check_ranges(settings: Settings, request: dict[str, Any]) -> None:
     """Epochs and batch size must be within the configured limits."""
-    if request["epochs"] > settings.max_epochs:
+    if request["epochs"] != "auto" and request["epochs"] > settings.max_epochs:
         raise BadInput(f"epochs must be between 1 and {settings.max_epochs}")
     if request["batch_size"] > settings.max_batch_size:
         raise BadInput(f"batch_size must be between 1 and {settings.max_batch_size}")

@@ -17,6 +17,8 @@ from voicesmith.transcripts.warnings import asr_spec
 TAIL_LINES = 20
 # The trainer's ERROR line is its last; warnings and a traceback may come a while before it.
 CAUSE_LINES = 200
+DEFAULT_MAX_STEPS = 5000  # epochs "auto": the bound when the request names no max_steps
+DEFAULT_AUTO_PATIENCE = 3  # epochs "auto": scored evaluations without a better checkpoint
 WORKER_STOPPED = "worker stopped during training; resume the job to continue"
 
 
@@ -41,11 +43,11 @@ def job_spec(*, settings: Settings, job: Job) -> dict[str, Any]:
     """The job.json the training process reads."""
     params = job.params
     return {
+        **_training_spec(settings=settings, params=params),
         "job_id": job.id,
         "dataset_dir": str(_dataset_dir(settings, job).resolve()),
         "base_model": bases.engine_spec(settings=settings, spec=params["base_model"]),
         "models_dir": str(settings.models_dir.resolve()),
-        "epochs": params["epochs"],
         "batch_size": params["batch_size"],
         "learning_rate": params.get("learning_rate"),
         "eval_split": params.get("eval_split"),
@@ -55,6 +57,23 @@ def job_spec(*, settings: Settings, job: Job) -> dict[str, Any]:
         "keep_checkpoints": settings.keep_checkpoints,
         "seed": None,
         **asr_spec(settings),
+        **runfiles.read_speaker(Path(job.output_dir)),
+    }
+
+
+def _training_spec(*, settings: Settings, params: dict[str, Any]) -> dict[str, Any]:
+    """How long the job trains and how it is scored: epochs, max_steps, patience, scoring."""
+    auto = params["epochs"] == "auto"
+    patience = params.get("early_stop_patience")
+    return {
+        # "auto" trains until early stopping, bounded by max_steps rather than epochs.
+        "epochs": settings.max_epochs if auto else params["epochs"],
+        "max_steps": params.get("max_steps") or (DEFAULT_MAX_STEPS if auto else None),
+        "early_stop_patience": (DEFAULT_AUTO_PATIENCE if auto else 0)
+        if patience is None
+        else patience,
+        "scoring": settings.scoring,
+        "score_budget": settings.score_budget,
     }
 
 

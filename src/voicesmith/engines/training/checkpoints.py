@@ -10,7 +10,7 @@ import zipfile
 from pathlib import Path
 
 from voicesmith.core.files import link_or_copy
-from voicesmith.engines import runfiles
+from voicesmith.engines import runfiles, scores
 from voicesmith.engines.runfiles import CHECKPOINT_RE, CONFIG_FILE, RunFilesError, checkpoint_step
 
 
@@ -39,7 +39,7 @@ def _quarantine(path: Path) -> None:
 
 
 def publish(run_dir: Path, job_dir: Path, keep: int) -> None:
-    """Move the Trainer's run folder up into job_dir and keep only the last checkpoints."""
+    """Move the Trainer's run folder up into job_dir and prune its checkpoints."""
     for path in run_dir.glob("*.pth"):
         if not zipfile.is_zipfile(path):
             _quarantine(path)
@@ -50,8 +50,22 @@ def publish(run_dir: Path, job_dir: Path, keep: int) -> None:
             if path.suffix == ".pth" or path.name.startswith(("events.out", "trainer_")):
                 os.replace(path, job_dir / path.name)
         shutil.rmtree(run_dir)
-    _prune(job_dir, "checkpoint", keep)
+    record = runfiles.read_scores(job_dir)
+    if record["checkpoints"]:
+        _prune_by_scores(job_dir, record, keep)
+    else:
+        _prune(job_dir, "checkpoint", keep)
     _prune(job_dir, "best_model", 1)
+
+
+def _prune_by_scores(job_dir: Path, record: dict, keep: int) -> None:
+    """Keep the best `keep` checkpoints by the promotion rule, plus the newest (for resume)."""
+    numbered = [p for p in job_dir.glob("checkpoint_*.pth") if CHECKPOINT_RE.match(p.name)]
+    newest = max((checkpoint_step(p) for p in numbered), default=None)
+    kept = scores.to_keep(record["checkpoints"], keep, newest, record.get("override"))
+    for path in numbered:
+        if checkpoint_step(path) not in kept:
+            path.unlink()
 
 
 def _prune(folder: Path, prefix: str, keep: int) -> None:
@@ -65,10 +79,18 @@ def _prune(folder: Path, prefix: str, keep: int) -> None:
 
 
 def ensure_seed_layout(job_dir: Path) -> None:
-    """Check config.json is there and point best_model.pth at the newest best (or checkpoint)."""
+    """Check config.json is there and point best_model.pth at the promoted checkpoint.
+
+    Without scores: the newest best (by Coqui's eval loss), else the newest checkpoint.
+    """
     if not (job_dir / CONFIG_FILE).is_file():
         raise RunFilesError(f"training ended without {job_dir / CONFIG_FILE}")
     default = job_dir / runfiles.DEFAULT_CHECKPOINT
+    promoted = runfiles.read_scores(job_dir)["promoted"]
+    chosen = None if promoted is None else runfiles.checkpoint_path(job_dir, promoted)
+    if chosen is not None and chosen.is_file():
+        link_or_copy(chosen, default)
+        return
     best = max(job_dir.glob("best_model_*.pth"), key=checkpoint_step, default=None)
     if best is None and default.is_file():
         return

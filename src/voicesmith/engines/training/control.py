@@ -13,6 +13,7 @@ from voicesmith.engines.training.progress import Progress
 if TYPE_CHECKING:  # torch loads only once the job is known to be valid
     from trainer import Trainer
 
+    from voicesmith.engines.training.scoring import Scorer
     from voicesmith.engines.training.vits import SampleWritingVits
 
 # A step still running this long after SIGTERM is interrupted; the supervisor kills at ~10 s.
@@ -74,8 +75,11 @@ class StepWatcher:
         self.progress = progress
         self.stop = stop
         self.save_every = spec.save_every_steps
+        self.max_steps = spec.max_steps
         self.target = 0
         self.model: SampleWritingVits | None = None
+        self.scorer: Scorer | None = None
+        self.stopped_early: str | None = None  # the reason, once early stopping ended the run
         self.step_started = time.monotonic()
 
     def callbacks(self) -> dict[str, Any]:
@@ -84,7 +88,21 @@ class StepWatcher:
             "on_train_epoch_start": self.on_epoch_start,
             "on_train_step_start": self.on_step_start,
             "on_train_step_end": self.on_step_end,
+            "on_epoch_end": self.on_evaluated,
         }
+
+    def on_evaluated(self, trainer: "Trainer") -> None:
+        """After an evaluation: score it, and stop early when patience ran out."""
+        from voicesmith.engines.training.scoring import EarlyStop
+        from voicesmith.engines.training.vits import StopTraining
+
+        if self.scorer is None:
+            return
+        try:
+            self.scorer.evaluated(trainer, final=trainer.total_steps_done >= self.target)
+        except EarlyStop as stop:
+            self.stopped_early = str(stop)
+            raise StopTraining(finished=True, early=True) from stop
 
     def on_epoch_start(self, _trainer: "Trainer") -> None:
         """Time the first step from here, so eval time is not counted as step time."""

@@ -57,3 +57,15 @@ def record(spec: RunSpec, job_dir: Path, sentences: list, progress: Progress) ->
     progress.state["intelligibility_by_step"] = {str(step): v for step, v in by_step.items()}
     progress.write()
     print(f"intelligibility: ASR character error rate {by_step[latest]:.3f} at step {latest}")
+
+
+def record_scores(job_dir: Path, progress: Progress) -> None:
+    """Copy the scored evaluations' CER into progress.json, as record() does for unscored runs."""
+    by_step = {c["step"]: c["cer"] for c in runfiles.read_scores(job_dir)["checkpoints"]}
+    by_step = {step: value for step, value in by_step.items() if value is not None}
+    if not by_step:
+        return
+    latest = max(by_step)
+    progress.state["intelligibility_cer"] = by_step[latest]
+    progress.state["intelligibility_by_step"] = {str(step): v for step, v in by_step.items()}
+    progress.write()

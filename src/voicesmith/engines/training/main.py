@@ -15,9 +15,10 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from voicesmith.engines import runfiles
 from voicesmith.engines.base_models import EngineError
 from voicesmith.engines.export import export_voice
-from voicesmith.engines.runfiles import load_spec
+from voicesmith.engines.runfiles import RunSpec, load_spec
 from voicesmith.engines.training import intelligibility
 from voicesmith.engines.training.checkpoints import ensure_seed_layout, find_resume_dir, publish
 from voicesmith.engines.training.control import StepWatcher, StopRequest
@@ -26,6 +27,8 @@ from voicesmith.engines.training.progress import Progress
 
 if TYPE_CHECKING:  # torch loads only once the job is known to be valid
     from trainer import Trainer
+
+    from voicesmith.engines.training.scoring import Scorer
 
 EXIT_CANCELLED = 143
 
@@ -36,7 +39,7 @@ def train(trainer: "Trainer", watcher: StepWatcher, progress: Progress, resumed:
 
     per_epoch = vits.steps_per_epoch(trainer)
     start = vits.continue_from(trainer, per_epoch) if resumed else 0
-    watcher.target = progress.state["epochs"] * per_epoch
+    watcher.target = target_steps(progress, per_epoch, watcher.max_steps)
     progress.start(step=start, total_steps=watcher.target, steps_per_epoch=per_epoch)
     if start >= watcher.target:
         print(f"already trained {start} of {watcher.target} steps; raise epochs to train longer")
@@ -45,6 +48,15 @@ def train(trainer: "Trainer", watcher: StepWatcher, progress: Progress, resumed:
         return True
     progress.phase("training")
     return vits.fit(trainer, shield=watcher.stop.shield)
+
+
+def target_steps(progress: Progress, per_epoch: int, max_steps: int | None) -> int:
+    """The step training ends at: the epochs' steps, capped by max_steps (epochs "auto")."""
+    target = progress.state["epochs"] * per_epoch
+    if max_steps and max_steps < target:
+        target = max_steps
+        progress.state["epochs"] = -(-target // per_epoch)
+    return target
 
 
 def run(job_dir: Path, stop: StopRequest) -> int:
@@ -57,9 +69,11 @@ def run(job_dir: Path, stop: StopRequest) -> int:
     progress.phase("preparing")
     watcher = StepWatcher(progress, stop, spec)
     trainer = prepare_trainer(spec, job_dir, base, continue_dir, watcher)
+    watcher.scorer = scorer_for(spec, job_dir, trainer, progress)
     finished = train(trainer, watcher, progress, resumed=continue_dir is not None)
     progress.phase("finishing")
     publish(Path(trainer.output_path), job_dir, spec.keep_checkpoints)
+    say_stopped_early(watcher, progress)
     if not finished:
         step = trainer.total_steps_done
         _last_line(f"cancelled: checkpoint saved at step {step}; resume to continue")
@@ -68,19 +82,51 @@ def run(job_dir: Path, stop: StopRequest) -> int:
     if not stop.requested:  # a cancel that came after the last step skips the optional export
         progress.phase("exporting")
         stop.mode = "now"  # the model is saved: a stop may cut the export short
-        export_after_training(job_dir)
+        export_after_training(job_dir, promoted_checkpoint(job_dir))
         stop.shield()
-        intelligibility.record(spec, job_dir, trainer.config.test_sentences or [], progress)
+        if watcher.scorer is None:  # scored runs measured it at every evaluation
+            intelligibility.record(spec, job_dir, trainer.config.test_sentences or [], progress)
+        else:
+            intelligibility.record_scores(job_dir, progress)
     progress.phase("finishing")
     print(f"done: {trainer.total_steps_done} steps; the model is in {job_dir}")
     return 0
 
 
-def export_after_training(job_dir: Path) -> None:
+def scorer_for(
+    spec: RunSpec, job_dir: Path, trainer: "Trainer", progress: Progress
+) -> "Scorer | None":
+    """The scorer of each evaluation, or None when the job turned scoring off."""
+    from voicesmith.engines.training.scoring import Scorer
+
+    if not spec.scoring:
+        print("scoring is off: best_model.pth is the checkpoint with the lowest eval loss")
+        return None
+    texts = [s if isinstance(s, str) else s[0] for s in trainer.config.test_sentences or []]
+    return Scorer(spec, job_dir, texts, progress)
+
+
+def say_stopped_early(watcher: StepWatcher, progress: Progress) -> None:
+    """Put the early stop and its reason in train.log and progress.json."""
+    progress.state["stopped_early"] = watcher.stopped_early is not None
+    if watcher.stopped_early:
+        progress.state["stop_reason"] = watcher.stopped_early
+        print(f"stopped early at step {progress.state['step']}: {watcher.stopped_early}")
+    progress.write()
+
+
+def promoted_checkpoint(job_dir: Path) -> Path | None:
+    """The promoted checkpoint_<step>.pth, exported by that name so ONNX says which it is."""
+    step = runfiles.read_scores(job_dir)["promoted"]
+    path = None if step is None else runfiles.checkpoint_path(job_dir, step)
+    return path if path is not None and path.is_file() else None
+
+
+def export_after_training(job_dir: Path, checkpoint: Path | None = None) -> None:
     """Export model.onnx at the end of a run; a failure only costs speed, so it is a warning."""
     started = time.monotonic()
     try:
-        said = export_voice(job_dir)
+        said = export_voice(job_dir, checkpoint)
     except KeyboardInterrupt:  # SIGTERM: the run is done, only the export is given up
         print("ONNX export stopped; synthesis will use PyTorch")
         return

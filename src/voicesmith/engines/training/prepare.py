@@ -48,7 +48,8 @@ def build_config(
         batch_size=spec.batch_size,
         learning_rate=spec.learning_rate,
         test_sentences=spec.test_sentences or vits.DEFAULT_TEST_SENTENCES,
-        keep_checkpoints=spec.keep_checkpoints,
+        # Scored runs keep checkpoints by their scores (scoring.py), not the Trainer's newest few.
+        keep_checkpoints=vits.NEVER if spec.scoring else spec.keep_checkpoints,
         seed=DEFAULT_SEED if spec.seed is None else spec.seed,
         use_cuda=use_cuda(),
     )

@@ -30,9 +30,10 @@ _PER_DISCRIMINATOR_LOSS = re.compile(r"_(real|fake)_\d+$")
 class StopTraining(Exception):  # noqa: N818 - a signal, not an error
     """Raised from a step callback to leave the fit loop; finished says whether the run is done."""
 
-    def __init__(self, *, finished: bool) -> None:
+    def __init__(self, *, finished: bool, early: bool = False) -> None:
         super().__init__("finished" if finished else "stopped")
         self.finished = finished
+        self.early = early  # stopped by early stopping, after an evaluation: none to add
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,17 @@ class SampleWritingVits(Vits):
             )
         return outputs, losses
 
+    def test_run(self, trainer: Any) -> dict[str, Any]:
+        """Speak the test sentences with a fixed seed and no noise: only the weights differ."""
+        scales = (self.inference_noise_scale, self.inference_noise_scale_dp)
+        self.inference_noise_scale = self.inference_noise_scale_dp = 0.0
+        try:
+            with torch.random.fork_rng(devices=[]):  # training's random stream stays as it was
+                torch.manual_seed(self.config.training_seed)
+                return super().test_run(trainer)
+        finally:
+            self.inference_noise_scale, self.inference_noise_scale_dp = scales
+
     def test_log(self, outputs: dict[str, Any], logger: Any, steps: int) -> None:
         """Log to TensorBoard as usual, and write samples/step_<step>_<n>.wav."""
         super().test_log(outputs, logger, steps)
@@ -237,6 +249,8 @@ def _save_final_checkpoint(trainer: Trainer) -> None:
     best, checkpoint = runfiles.step_checkpoints(
         Path(trainer.output_path), trainer.total_steps_done
     )
+    if checkpoint.is_file():  # scoring saved this step's checkpoint already
+        return
     if not best.is_file():
         trainer.save_checkpoint()
         return
@@ -253,8 +267,11 @@ def _run_epochs(trainer: Trainer) -> bool:
     except StopTraining as stop:
         if not stop.finished:
             return False
+        if stop.early:
+            return True
         # What the Trainer does after an epoch's last step: eval, test sentences, best model.
         trainer.eval_epoch()
         trainer.test_run()
         trainer.save_best_model()
+        trainer.callbacks.on_epoch_end(trainer)  # the scorer's turn, as after any evaluation
     return True
