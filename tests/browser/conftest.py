@@ -33,7 +33,13 @@ def server(tmp_path_factory) -> Iterator[str]:
     if not (ROOT / "node_modules" / "htmx.org").is_dir():
         pytest.fail("node_modules is missing; run `npm ci` (make test does)")
     data_dir = tmp_path_factory.mktemp("browser") / "var"
-    proc, base = start_server(data_dir, {**os.environ, "VOICESMITH_ADMIN_PASSWORD": ADMIN_PASSWORD})
+    # Two checkpoints kept, so the job page has another one to promote.
+    env = {
+        **os.environ,
+        "VOICESMITH_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "VOICESMITH_KEEP_CHECKPOINTS": "2",
+    }
+    proc, base = start_server(data_dir, env)
     with httpx.Client(base_url=base) as client:
         body = {"username": USER, "password": USER_PASSWORD, "role": "user"}
         headers = login(client, "admin", ADMIN_PASSWORD)

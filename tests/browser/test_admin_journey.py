@@ -254,6 +254,27 @@ def test_the_job_page_judges_how_intelligible_the_voice_is(admin_page: Page, ser
     expect(admin_page.locator("#intelligibility")).to_contain_text(verdict(cer)[1])
 
 
+def test_the_checkpoints_are_scored_and_another_one_promoted(admin_page: Page):
+    rows = admin_page.locator("#checkpoints tbody tr")
+    expect(rows.first).to_be_visible()
+    assert rows.count() >= 2, rows.all_inner_texts()
+    expect(admin_page.locator("#score-chart canvas")).to_be_visible()
+    in_use = admin_page.locator("#checkpoints tr.promoted-row")
+    expect(in_use).to_have_count(1)
+    before = in_use.get_attribute("data-step")
+    player = admin_page.locator("#checkpoints audio").first
+    player.evaluate("audio => audio.play()")
+    admin_page.wait_for_function("audio => audio.currentTime > 0", arg=player.element_handle())
+    use = admin_page.get_by_role("button", name=re.compile(r"^Use this checkpoint: step "))
+    after = use.first.get_attribute("aria-label").rsplit(" ", 1)[1]
+    use.first.click()
+    expect(in_use).to_have_attribute("data-step", after, timeout=120_000)
+    assert after != before
+    expect(
+        admin_page.locator("#checkpoints").locator("..").locator("..").locator(".error")
+    ).to_be_empty()
+
+
 def speak_and_listen(page: Page, form: str, text: str) -> None:
     """Speak text with one of the page's speak forms, until its player has played audio."""
     page.locator(f"#{form}speak-form").get_by_label("Text").fill(text)
@@ -295,7 +316,7 @@ def test_the_voice_downloads_for_coqui_and_says_why_not_for_piper(admin_page: Pa
     with admin_page.expect_download(timeout=120_000) as info:
         section.get_by_role("button", name="Download for Coqui TTS").click()
     assert info.value.suggested_filename == f"{job_id}-coqui.zip"
-    expect(section.get_by_role("alert")).to_be_empty()
+    expect(section.locator(".error")).to_be_empty()
 
 
 def test_a_plain_user_speaks_in_the_playground(fresh_context: BrowserContext):

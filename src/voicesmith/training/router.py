@@ -111,9 +111,7 @@ def export(
 
 def checkpoint_list(job_id: str, found: dict) -> CheckpointList:
     """The service's record with each sample as the URL that serves it."""
-    for entry in found["checkpoints"]:
-        entry["samples"] = [f"{router.prefix}/jobs/{job_id}/samples/{n}" for n in entry["samples"]]
-    return CheckpointList.model_validate(found)
+    return CheckpointList.of(found, f"{router.prefix}/jobs/{job_id}/samples")
 
 
 @router.get("/jobs/{job_id}/checkpoints")

@@ -97,3 +97,10 @@ class CheckpointList(BaseModel):
     promoted: int | None
     rule: int | None = Field(description="the step the promotion rule picks, an override aside")
     checkpoints: list[CheckpointOut]
+
+    @classmethod
+    def of(cls, found: dict[str, Any], samples_url: str) -> "CheckpointList":
+        """The service's record with each sample as a URL under samples_url."""
+        for entry in found["checkpoints"]:
+            entry["samples"] = [f"{samples_url}/{name}" for name in entry["samples"]]
+        return cls.model_validate(found)

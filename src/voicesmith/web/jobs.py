@@ -11,9 +11,9 @@ from pydantic import ValidationError
 from voicesmith.deps import EnqueueTraining, SessionDep, SessionsDep, SettingsDep
 from voicesmith.errors import BadInput
 from voicesmith.synthesis import service as synthesis_service
-from voicesmith.training import exports, follow, service
+from voicesmith.training import checkpoints, exports, follow, service
 from voicesmith.training.http import event_response, voice_download
-from voicesmith.training.schemas import StartRequest
+from voicesmith.training.schemas import CheckpointList, StartRequest
 from voicesmith.web import runs
 from voicesmith.web.render import fragment, html
 from voicesmith.web.session import ActionAdmin, StreamAdmin
@@ -35,10 +35,13 @@ def start(
     batch_size: Annotated[str, Form(max_length=32)] = "4",
     base_model: Annotated[str, Form(max_length=2048)] = "",
     learning_rate: Annotated[str, Form(max_length=32)] = "",
+    epochs_auto: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:
     """Start Training: queue a job and answer with the refreshed Training Jobs panel."""
     if not dataset_name:
         raise BadInput("pick a dataset to train; upload clips to one first")
+    if epochs_auto:  # the checkbox disables the number box, so the browser sends no epochs
+        epochs = "auto"
     fields = {"dataset_name": dataset_name, "epochs": epochs, "batch_size": batch_size}
     optional = {"base_model": base_model.strip(), "learning_rate": learning_rate.strip()}
     body = _start_request({**fields, **{k: v for k, v in optional.items() if v}})
@@ -141,6 +144,20 @@ def name_voice(
     aliases = synthesis_service.aliases_of(session=session, job_id=job_id)
     context = {"named": name, "aliases": aliases}
     return html(fragment(request, "_job_names.html", context))
+
+
+@router.get("/jobs/{job_id}/checkpoints")
+def checkpoints_table(job_id: str, session: SessionDep, _admin: ActionAdmin) -> CheckpointList:
+    """The job page's checkpoint table and score chart."""
+    found = checkpoints.list_checkpoints(session=session, job_id=job_id)
+    return CheckpointList.of(found, f"/admin/jobs/{job_id}/samples")
+
+
+@router.post("/jobs/{job_id}/checkpoints/{step}/promote")
+def promote(job_id: str, step: int, session: SessionDep, _admin: ActionAdmin) -> CheckpointList:
+    """Use this checkpoint: it becomes the voice; answers the table again."""
+    found = checkpoints.promote(session=session, job_id=job_id, step=step)
+    return CheckpointList.of(found, f"/admin/jobs/{job_id}/samples")
 
 
 @router.get("/jobs/{job_id}/export", response_class=FileResponse)

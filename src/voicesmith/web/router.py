@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from voicesmith.auth import service as auth_service
 from voicesmith.auth.models import Role, User
@@ -198,8 +199,18 @@ def job_page(request: Request, job_id: str, session: SessionDep, admin: PageAdmi
         "params": dict(job.params or {}),
         "can_resume": training_service.can_resume(job),
         "aliases": synthesis_service.aliases_of(session=session, job_id=job.id),
+        "speaker_clip": _first_clip(session, job.dataset_name),
     }
     return page(request, "job.html", context, user=admin)
+
+
+def _first_clip(session: Session, name: str) -> str | None:
+    """A clip of the dataset a job trained on, to hear beside its samples; none once deleted."""
+    try:
+        _total, clips = editing.clip_page(session=session, name=name, offset=0, limit=1)
+    except NotFound:
+        return None
+    return clips[0].wav_filename if clips else None
 
 
 @router.get("/playground")

@@ -34,9 +34,31 @@ function syncDatasetPicker() {
     option.value = row.dataset.dataset;
     const count = Number(row.querySelector(".audio-count").textContent);
     option.textContent = `${row.dataset.dataset} (${count} clip${count === 1 ? "" : "s"})`;
+    option.dataset.clips = String(count);
     return option;
   }));
   if (rows.some((row) => row.dataset.dataset === chosen)) picker.value = chosen;
+  showSteps();
+}
+
+// How many steps the chosen epochs give: a fine-tune needs thousands, and 10 epochs of a
+// small dataset are a few hundred at most.
+function showSteps() {
+  const picker = document.getElementById("start-dataset");
+  const option = picker.selectedOptions[0];
+  const epochs = document.getElementById("epochs");
+  const auto = document.getElementById("epochs-auto").checked;
+  epochs.disabled = auto;
+  const hint = document.getElementById("steps-hint");
+  const clips = Number(option ? option.dataset.clips : 0);
+  const batch = Number(document.getElementById("batch-size").value) || 1;
+  const perEpoch = Math.ceil(clips / batch);
+  if (auto) hint.textContent = "Trains until the checkpoint scores stop improving, up to the server's step limit.";
+  else if (!clips) hint.textContent = "";
+  else {
+    const total = perEpoch * (Number(epochs.value) || 0);
+    hint.textContent = `About ${total} steps (${perEpoch} per epoch); a voice that sounds like its speaker usually needs thousands.`;
+  }
 }
 
 // ---- Add Audio File: one entry per clip, each with its own Upload button.
@@ -272,6 +294,10 @@ function followAll() {
 
 document.addEventListener("DOMContentLoaded", () => {
   document.getElementById("add-entry").addEventListener("click", addEntry);
+  for (const id of ["start-dataset", "epochs", "batch-size", "epochs-auto"]) {
+    document.getElementById(id).addEventListener("input", showSteps);
+  }
+  showSteps();
   setUpDropZone();
   followAll();
   document.body.addEventListener("htmx:afterSwap", (e) => {
