@@ -270,9 +270,7 @@ def test_the_checkpoints_are_scored_and_another_one_promoted(admin_page: Page):
     use.first.click()
     expect(in_use).to_have_attribute("data-step", after, timeout=120_000)
     assert after != before
-    expect(
-        admin_page.locator("#checkpoints").locator("..").locator("..").locator(".error")
-    ).to_be_empty()
+    expect(admin_page.locator("section:has(#checkpoints) .error")).to_be_empty()
 
 
 def speak_and_listen(page: Page, form: str, text: str) -> None:
