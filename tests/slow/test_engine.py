@@ -6,12 +6,8 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 import zipfile
-from collections.abc import Iterator
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -24,7 +20,6 @@ from voicesmith.datasets.layout import render_metadata
 from voicesmith.engines.base_models import (
     BaseModelError,
     EngineError,
-    download_model,
     find_model_files,
     safe_extract,
     zoo_names,
@@ -150,20 +145,6 @@ def engine_job(job_dir: Path, **overrides: object) -> dict[str, object]:
     return requested(job_dir) | {"asr_model": None, "keep_checkpoints": 2} | overrides
 
 
-@pytest.fixture
-def zip_server(tmp_path: Path) -> Iterator[tuple[Path, str]]:
-    """A static HTTP server on 127.0.0.1 serving a folder; yields the folder and base URL."""
-    folder = tmp_path / "served"
-    folder.mkdir()
-    handler = partial(SimpleHTTPRequestHandler, directory=str(folder))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield folder, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-
-
 @pytest.mark.slow
 def test_tiny_training_leaves_the_seed_layout(tiny_run: Path) -> None:
     job_dir, log = tiny_run, (tiny_run / "train.log").read_text(encoding="utf-8")
@@ -208,26 +189,6 @@ def test_resume_continues_the_global_step(tiny_run: Path, tmp_path: Path) -> Non
     assert metric_steps(job_dir)[before:] == list(range(before + 1, after["step"] + 1))
     assert (job_dir / "samples" / f"step_{after['step']:06d}_0.wav").is_file()
     assert len(list(job_dir.glob("checkpoint_*.pth"))) <= 2
-
-
-@pytest.mark.slow
-def test_fine_tune_from_a_zip_over_http(
-    tiny_run: Path, zip_server: tuple[Path, str], tmp_path: Path, dataset: Path
-) -> None:
-    folder, base_url = zip_server
-    with zipfile.ZipFile(folder / "voice.zip", "w") as archive:
-        for name in ("config.json", "best_model.pth"):
-            archive.write(tiny_run / name, f"voice/{name}")
-    url, models = f"{base_url}/voice.zip", tmp_path / "models"
-    code, log = run_child(tmp_path / "job", job_spec(dataset, models, base_model=url, epochs=1))
-    assert code == 0, log[-3000:]
-    assert "download: " in log and "(100%)" in log
-    assert "Restoring Model" in log
-    assert progress(tmp_path / "job")["step"] == progress(tmp_path / "job")["total_steps"]
-    cached = [p for p in models.iterdir() if not p.name.startswith(".")]
-    assert len(cached) == 1 and (cached[0] / "best_model.pth").is_file()
-    (folder / "voice.zip").unlink()  # the cache must serve the next call
-    assert download_model(url, models) == cached[0]
 
 
 @pytest.mark.slow

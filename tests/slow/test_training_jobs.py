@@ -5,6 +5,7 @@ import hashlib
 import http.server
 import json
 import os
+import shutil
 import signal
 import threading
 import time
@@ -18,6 +19,7 @@ import pytest
 from tests.conftest import free_port, start_server, stop_server, upload_clips
 from tests.jobs import JobEnded, at_step, status_is
 from tests.slow.conftest import Api
+from voicesmith.engines.base_models import download_model
 
 pytestmark = pytest.mark.slow
 JOBS = "/api/v1/admin/training/jobs"
@@ -74,18 +76,33 @@ def test_finetune_from_a_zip_served_over_http(server, tiny_job, tmp_path):
     with zipfile.ZipFile(archive, "w") as zf:
         zf.write(tiny_job["dir"] / "config.json", "tiny/config.json")
         zf.write(best, "tiny/best_model.pth")
+    models = server.data_dir / "models"  # the server's download cache
+    cached_before = _cache_entries(models)
     with _http_server(tmp_path) as url:
-        job_id = server.start(epochs=1, base_model=f"{url}/tiny_base.zip")
-        server.wait(job_id)
+        zip_url = f"{url}/tiny_base.zip"
+        job_id = server.start(epochs=1, base_model=zip_url)
+        job = server.wait(job_id)
     log = server.client.get(
         f"{JOBS}/{job_id}/log", params={"tail": 10_000}, headers=server.headers
     ).text
-    assert "download" in log.lower()
+    assert "download: " in log and "(100%)" in log
+    assert "Restoring Model" in log
+    assert job["progress"]["step"] == job["progress"]["total_steps"]
     used = json.loads(
         (server.data_dir / "training_runs" / job_id / "finetune_config.json").read_text()
     )
     base = json.loads((tiny_job["dir"] / "config.json").read_text())
     assert used["characters"] == base["characters"] and used["audio"] == base["audio"]
+    cached = [p for p in _cache_entries(models) if p not in cached_before]
+    assert len(cached) == 1 and (cached[0] / "best_model.pth").is_file()
+    archive.unlink()  # the zip and its server are gone: the cache must serve the next call
+    assert download_model(zip_url, models) == cached[0]
+    shutil.rmtree(cached[0])  # a copy of the base model; CI disks are small
+
+
+def _cache_entries(models: Path) -> list[Path]:
+    """The models in a download cache, without its partial downloads."""
+    return [p for p in models.iterdir() if not p.name.startswith(".")] if models.is_dir() else []
 
 
 def test_a_wait_on_a_failing_job_stops_at_once_with_its_error(server):
