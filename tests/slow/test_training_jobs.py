@@ -5,11 +5,15 @@ import hashlib
 import http.server
 import json
 import os
+import re
 import shutil
 import signal
+import subprocess
+import sys
 import threading
 import time
 import zipfile
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -17,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import free_port, start_server, stop_server, upload_clips
-from tests.jobs import JobEnded, at_step, status_is
+from tests.jobs import JobEnded, at_step, done, status_is
 from tests.slow.conftest import Api
 from voicesmith.engines.base_models import download_model
 
@@ -218,9 +222,6 @@ def test_worker_restart_fails_orphaned_jobs(tmp_path, speech_clips, tiny_job):
 
 def _start_worker(data_dir: Path):
     """A standalone `voicesmith worker` process."""
-    import subprocess
-    import sys
-
     return subprocess.Popen(
         [sys.executable, "-m", "voicesmith", "worker", "--data-dir", str(data_dir)],
         stdout=subprocess.DEVNULL,
@@ -238,20 +239,10 @@ def _wait_gone(pid: int, timeout: float = 15) -> bool:
     return False
 
 
-def test_a_completed_job_is_a_base_for_more_training(server, tiny_job):
-    job_id = server.start(epochs=1, base_model=f"job:{tiny_job['job']['job_id']}")
-    server.wait(job_id)
-    used = json.loads(
-        (server.data_dir / "training_runs" / job_id / "finetune_config.json").read_text()
-    )
-    assert used["model_args"]["hidden_channels"] == 32  # the tiny base's architecture
-
-
-def test_cli_train_follow_shows_the_job_to_the_end(server, tiny_job):
-    import subprocess
-    import sys
-
-    done_ = subprocess.run(
+@pytest.fixture(scope="module")
+def cli_job(server, tiny_job) -> Iterator[tuple[subprocess.CompletedProcess, Path | None]]:
+    """`voicesmith train --follow` of one epoch on the tiny job as its base; the run and its dir."""
+    follow = subprocess.run(
         [
             sys.executable,
             "-m",
@@ -263,7 +254,7 @@ def test_cli_train_follow_shows_the_job_to_the_end(server, tiny_job):
             "--batch-size",
             "4",
             "--base-model",
-            "scratch:tiny",
+            f"job:{tiny_job['job']['job_id']}",
             "--follow",
             "--data-dir",
             str(server.data_dir),
@@ -273,9 +264,28 @@ def test_cli_train_follow_shows_the_job_to_the_end(server, tiny_job):
         timeout=300,
         env={**os.environ, "COLUMNS": "120"},
     )
-    assert done_.returncode == 0, done_.stdout + done_.stderr
-    assert "queued lj_" in done_.stdout and ": completed" in done_.stdout
-    assert "100.0%" in done_.stdout
+    queued = re.search(r"^queued (\S+);", follow.stdout, re.M)
+    job_id = queued[1] if queued else None
+    yield follow, (server.data_dir / "training_runs" / job_id) if job_id else None
+    if job_id:  # queued outside the Api helper, so the fixture deletes its run itself
+        if not done(server.job(job_id)):
+            server.post(job_id, "cancel")
+            server.wait(job_id, done, timeout=60)
+        server.client.delete(f"{JOBS}/{job_id}", headers=server.headers)
+
+
+def test_a_completed_job_is_a_base_for_more_training(cli_job):
+    follow, job_dir = cli_job
+    assert follow.returncode == 0, follow.stdout + follow.stderr
+    used = json.loads((job_dir / "finetune_config.json").read_text())
+    assert used["model_args"]["hidden_channels"] == 32  # the tiny base's architecture
+
+
+def test_cli_train_follow_shows_the_job_to_the_end(cli_job):
+    follow, _ = cli_job
+    assert follow.returncode == 0, follow.stdout + follow.stderr
+    assert "queued lj_" in follow.stdout and ": completed" in follow.stdout
+    assert "100.0%" in follow.stdout
 
 
 def test_stopping_the_server_saves_and_fails_the_job_for_resume(tmp_path, speech_clips, tiny_job):
