@@ -199,27 +199,6 @@ def test_killed_trainer_fails_the_job_with_its_log_tail(server, tiny_job):
     assert "killed by SIGKILL" in job["error"] and len(job["error"].splitlines()) > 3
 
 
-def test_worker_restart_fails_orphaned_jobs(tmp_path, speech_clips, tiny_job):
-    data_dir = tmp_path / "var"
-    api_proc, base = start_server(data_dir, {**os.environ}, "--no-worker")
-    worker = _start_worker(data_dir)
-    try:
-        api = Api(base, data_dir)
-        upload_clips(api.client, api.headers, speech_clips[:10], "lj")
-        job_id = api.start(epochs=200)
-        api.wait(job_id, at_step(1))
-        trainer = _training_pid(api, job_id)
-        worker.kill()
-        worker.wait()
-        worker = _start_worker(data_dir)
-        job = api.wait(job_id, status_is("failed"), timeout=60)
-        assert job["error"].startswith("worker stopped")
-        assert _wait_gone(trainer)
-    finally:
-        worker.kill()
-        stop_server(api_proc)
-
-
 def _start_worker(data_dir: Path):
     """A standalone `voicesmith worker` process."""
     return subprocess.Popen(
@@ -288,7 +267,10 @@ def test_cli_train_follow_shows_the_job_to_the_end(cli_job):
     assert "100.0%" in follow.stdout
 
 
-def test_stopping_the_server_saves_and_fails_the_job_for_resume(tmp_path, speech_clips, tiny_job):
+def test_a_stopped_server_and_a_killed_worker_fail_the_job_for_resume(
+    tmp_path, speech_clips, tiny_job
+):
+    """One job, orphaned twice: by a server stopped cleanly, then by a worker killed outright."""
     data_dir = tmp_path / "var"
     proc, base = start_server(data_dir, {**os.environ})
     api = Api(base, data_dir)
@@ -298,14 +280,23 @@ def test_stopping_the_server_saves_and_fails_the_job_for_resume(tmp_path, speech
     trainer = _training_pid(api, job_id)
     stop_server(proc)
     assert _gone(trainer)
-    proc, base = start_server(data_dir, {**os.environ})
+    # Back as an API without a worker, and a standalone worker: the job waits for a resume.
+    proc, base = start_server(data_dir, {**os.environ}, "--no-worker")
+    worker = _start_worker(data_dir)
     try:
         api = Api(base, data_dir)
         job = api.job(job_id)
         assert job["status"] == "failed" and job["error"].startswith("worker stopped")
         assert api.post(job_id, "resume").status_code == 200
         api.wait(job_id, at_step(job["progress"]["step"] + 1))
-        api.post(job_id, "cancel")
-        assert api.wait(job_id, status_is("cancelled"), timeout=30)["status"] == "cancelled"
+        # kill -9 the worker: the worker started next fails the orphaned job and its trainer.
+        trainer = _training_pid(api, job_id)
+        worker.kill()
+        worker.wait()
+        worker = _start_worker(data_dir)
+        job = api.wait(job_id, status_is("failed"), timeout=60)
+        assert job["error"].startswith("worker stopped")
+        assert _wait_gone(trainer)
     finally:
+        worker.kill()
         stop_server(proc)
