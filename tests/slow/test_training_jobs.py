@@ -27,6 +27,8 @@ from voicesmith.engines.base_models import download_model
 
 pytestmark = pytest.mark.slow
 JOBS = "/api/v1/admin/training/jobs"
+# One training thread, as the session's server has it (tests/slow/conftest.py).
+ONE_THREAD = {"VOICESMITH_TRAINING_THREADS": "1"}
 
 
 def test_tiny_job_completes_with_the_seed_layout(tiny_job):
@@ -205,6 +207,7 @@ def _start_worker(data_dir: Path):
         [sys.executable, "-m", "voicesmith", "worker", "--data-dir", str(data_dir)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.STDOUT,
+        env={**os.environ, **ONE_THREAD},
     )
 
 
@@ -272,7 +275,7 @@ def test_a_stopped_server_and_a_killed_worker_fail_the_job_for_resume(
 ):
     """One job, orphaned twice: by a server stopped cleanly, then by a worker killed outright."""
     data_dir = tmp_path / "var"
-    proc, base = start_server(data_dir, {**os.environ})
+    proc, base = start_server(data_dir, {**os.environ, **ONE_THREAD})
     api = Api(base, data_dir)
     upload_clips(api.client, api.headers, speech_clips[:10], "lj")
     job_id = api.start(epochs=200)
@@ -281,7 +284,7 @@ def test_a_stopped_server_and_a_killed_worker_fail_the_job_for_resume(
     stop_server(proc)
     assert _gone(trainer)
     # Back as an API without a worker, and a standalone worker: the job waits for a resume.
-    proc, base = start_server(data_dir, {**os.environ}, "--no-worker")
+    proc, base = start_server(data_dir, {**os.environ, **ONE_THREAD}, "--no-worker")
     worker = _start_worker(data_dir)
     try:
         api = Api(base, data_dir)
