@@ -36,7 +36,10 @@ def start_worker(data_dir: Path, env: dict[str, str], *extra: str) -> subprocess
 @pytest.fixture
 def cluster(tmp_path, scale_settings, speech_clips) -> Iterator[tuple[Api, list]]:
     """An API without a worker, two single-GPU-slot workers, and a 10-clip dataset `lj`."""
-    env, data_dir = scale_env(scale_settings), tmp_path / "var"
+    # Two workers share the CPU: one training thread each, as docs/DEPLOY.md advises; on torch's
+    # default (every core for every job) two workers ran tiny jobs 3x slower than that.
+    env = {**scale_env(scale_settings), "VOICESMITH_TRAINING_THREADS": "1"}
+    data_dir = tmp_path / "var"
     api_proc, base = start_server(data_dir, env, "--no-worker")
     workers = [start_worker(data_dir, env, "--gpus", gpu) for gpu in ("0", "1")]
     try:

@@ -5,10 +5,15 @@ import hashlib
 import http.server
 import json
 import os
+import re
+import shutil
 import signal
+import subprocess
+import sys
 import threading
 import time
 import zipfile
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -16,11 +21,14 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import free_port, start_server, stop_server, upload_clips
-from tests.jobs import JobEnded, at_step, status_is
+from tests.jobs import JobEnded, at_step, done, status_is
 from tests.slow.conftest import Api
+from voicesmith.engines.base_models import download_model
 
 pytestmark = pytest.mark.slow
 JOBS = "/api/v1/admin/training/jobs"
+# One training thread, as the session's server has it (tests/slow/conftest.py).
+ONE_THREAD = {"VOICESMITH_TRAINING_THREADS": "1"}
 
 
 def test_tiny_job_completes_with_the_seed_layout(tiny_job):
@@ -74,18 +82,33 @@ def test_finetune_from_a_zip_served_over_http(server, tiny_job, tmp_path):
     with zipfile.ZipFile(archive, "w") as zf:
         zf.write(tiny_job["dir"] / "config.json", "tiny/config.json")
         zf.write(best, "tiny/best_model.pth")
+    models = server.data_dir / "models"  # the server's download cache
+    cached_before = _cache_entries(models)
     with _http_server(tmp_path) as url:
-        job_id = server.start(epochs=1, base_model=f"{url}/tiny_base.zip")
-        server.wait(job_id)
+        zip_url = f"{url}/tiny_base.zip"
+        job_id = server.start(epochs=1, base_model=zip_url)
+        job = server.wait(job_id)
     log = server.client.get(
         f"{JOBS}/{job_id}/log", params={"tail": 10_000}, headers=server.headers
     ).text
-    assert "download" in log.lower()
+    assert "download: " in log and "(100%)" in log
+    assert "Restoring Model" in log
+    assert job["progress"]["step"] == job["progress"]["total_steps"]
     used = json.loads(
         (server.data_dir / "training_runs" / job_id / "finetune_config.json").read_text()
     )
     base = json.loads((tiny_job["dir"] / "config.json").read_text())
     assert used["characters"] == base["characters"] and used["audio"] == base["audio"]
+    cached = [p for p in _cache_entries(models) if p not in cached_before]
+    assert len(cached) == 1 and (cached[0] / "best_model.pth").is_file()
+    archive.unlink()  # the zip and its server are gone: the cache must serve the next call
+    assert download_model(zip_url, models) == cached[0]
+    shutil.rmtree(cached[0])  # a copy of the base model; CI disks are small
+
+
+def _cache_entries(models: Path) -> list[Path]:
+    """The models in a download cache, without its partial downloads."""
+    return [p for p in models.iterdir() if not p.name.startswith(".")] if models.is_dir() else []
 
 
 def test_a_wait_on_a_failing_job_stops_at_once_with_its_error(server):
@@ -178,36 +201,13 @@ def test_killed_trainer_fails_the_job_with_its_log_tail(server, tiny_job):
     assert "killed by SIGKILL" in job["error"] and len(job["error"].splitlines()) > 3
 
 
-def test_worker_restart_fails_orphaned_jobs(tmp_path, speech_clips, tiny_job):
-    data_dir = tmp_path / "var"
-    api_proc, base = start_server(data_dir, {**os.environ}, "--no-worker")
-    worker = _start_worker(data_dir)
-    try:
-        api = Api(base, data_dir)
-        upload_clips(api.client, api.headers, speech_clips[:10], "lj")
-        job_id = api.start(epochs=200)
-        api.wait(job_id, at_step(1))
-        trainer = _training_pid(api, job_id)
-        worker.kill()
-        worker.wait()
-        worker = _start_worker(data_dir)
-        job = api.wait(job_id, status_is("failed"), timeout=60)
-        assert job["error"].startswith("worker stopped")
-        assert _wait_gone(trainer)
-    finally:
-        worker.kill()
-        stop_server(api_proc)
-
-
 def _start_worker(data_dir: Path):
     """A standalone `voicesmith worker` process."""
-    import subprocess
-    import sys
-
     return subprocess.Popen(
         [sys.executable, "-m", "voicesmith", "worker", "--data-dir", str(data_dir)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.STDOUT,
+        env={**os.environ, **ONE_THREAD},
     )
 
 
@@ -221,20 +221,10 @@ def _wait_gone(pid: int, timeout: float = 15) -> bool:
     return False
 
 
-def test_a_completed_job_is_a_base_for_more_training(server, tiny_job):
-    job_id = server.start(epochs=1, base_model=f"job:{tiny_job['job']['job_id']}")
-    server.wait(job_id)
-    used = json.loads(
-        (server.data_dir / "training_runs" / job_id / "finetune_config.json").read_text()
-    )
-    assert used["model_args"]["hidden_channels"] == 32  # the tiny base's architecture
-
-
-def test_cli_train_follow_shows_the_job_to_the_end(server, tiny_job):
-    import subprocess
-    import sys
-
-    done_ = subprocess.run(
+@pytest.fixture(scope="module")
+def cli_job(server, tiny_job) -> Iterator[tuple[subprocess.CompletedProcess, Path | None]]:
+    """`voicesmith train --follow` of one epoch on the tiny job as its base; the run and its dir."""
+    follow = subprocess.run(
         [
             sys.executable,
             "-m",
@@ -246,7 +236,7 @@ def test_cli_train_follow_shows_the_job_to_the_end(server, tiny_job):
             "--batch-size",
             "4",
             "--base-model",
-            "scratch:tiny",
+            f"job:{tiny_job['job']['job_id']}",
             "--follow",
             "--data-dir",
             str(server.data_dir),
@@ -256,14 +246,36 @@ def test_cli_train_follow_shows_the_job_to_the_end(server, tiny_job):
         timeout=300,
         env={**os.environ, "COLUMNS": "120"},
     )
-    assert done_.returncode == 0, done_.stdout + done_.stderr
-    assert "queued lj_" in done_.stdout and ": completed" in done_.stdout
-    assert "100.0%" in done_.stdout
+    queued = re.search(r"^queued (\S+);", follow.stdout, re.M)
+    job_id = queued[1] if queued else None
+    yield follow, (server.data_dir / "training_runs" / job_id) if job_id else None
+    if job_id:  # queued outside the Api helper, so the fixture deletes its run itself
+        if not done(server.job(job_id)):
+            server.post(job_id, "cancel")
+            server.wait(job_id, done, timeout=60)
+        server.client.delete(f"{JOBS}/{job_id}", headers=server.headers)
 
 
-def test_stopping_the_server_saves_and_fails_the_job_for_resume(tmp_path, speech_clips, tiny_job):
+def test_a_completed_job_is_a_base_for_more_training(cli_job):
+    follow, job_dir = cli_job
+    assert follow.returncode == 0, follow.stdout + follow.stderr
+    used = json.loads((job_dir / "finetune_config.json").read_text())
+    assert used["model_args"]["hidden_channels"] == 32  # the tiny base's architecture
+
+
+def test_cli_train_follow_shows_the_job_to_the_end(cli_job):
+    follow, _ = cli_job
+    assert follow.returncode == 0, follow.stdout + follow.stderr
+    assert "queued lj_" in follow.stdout and ": completed" in follow.stdout
+    assert "100.0%" in follow.stdout
+
+
+def test_a_stopped_server_and_a_killed_worker_fail_the_job_for_resume(
+    tmp_path, speech_clips, tiny_job
+):
+    """One job, orphaned twice: by a server stopped cleanly, then by a worker killed outright."""
     data_dir = tmp_path / "var"
-    proc, base = start_server(data_dir, {**os.environ})
+    proc, base = start_server(data_dir, {**os.environ, **ONE_THREAD})
     api = Api(base, data_dir)
     upload_clips(api.client, api.headers, speech_clips[:10], "lj")
     job_id = api.start(epochs=200)
@@ -271,14 +283,23 @@ def test_stopping_the_server_saves_and_fails_the_job_for_resume(tmp_path, speech
     trainer = _training_pid(api, job_id)
     stop_server(proc)
     assert _gone(trainer)
-    proc, base = start_server(data_dir, {**os.environ})
+    # Back as an API without a worker, and a standalone worker: the job waits for a resume.
+    proc, base = start_server(data_dir, {**os.environ, **ONE_THREAD}, "--no-worker")
+    worker = _start_worker(data_dir)
     try:
         api = Api(base, data_dir)
         job = api.job(job_id)
         assert job["status"] == "failed" and job["error"].startswith("worker stopped")
         assert api.post(job_id, "resume").status_code == 200
         api.wait(job_id, at_step(job["progress"]["step"] + 1))
-        api.post(job_id, "cancel")
-        assert api.wait(job_id, status_is("cancelled"), timeout=30)["status"] == "cancelled"
+        # kill -9 the worker: the worker started next fails the orphaned job and its trainer.
+        trainer = _training_pid(api, job_id)
+        worker.kill()
+        worker.wait()
+        worker = _start_worker(data_dir)
+        job = api.wait(job_id, status_is("failed"), timeout=60)
+        assert job["error"].startswith("worker stopped")
+        assert _wait_gone(trainer)
     finally:
+        worker.kill()
         stop_server(proc)

@@ -1,4 +1,4 @@
-"""Speaking with a trained voice: a real 1-epoch scratch:tiny run, exported and loaded both ways."""
+"""Speaking with a trained voice: the session's tiny run, exported and loaded both ways."""
 
 import json
 import os
@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.slow.test_engine import job_spec, make_dataset, run_child
 from voicesmith.engines.export import export_onnx, make_random_model_dir
 from voicesmith.engines.quantize import MIN_SNR_DB, calibration_feeds, compare, quantize_int8
 from voicesmith.engines.voice import TextFrontEnd, Voice, VoiceError, load_voice, read_config
@@ -28,13 +27,11 @@ TEXT = "A tiny voice reads this sentence aloud."
 
 
 @pytest.fixture(scope="module")
-def job_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A finished one-epoch scratch:tiny job, exported to ONNX by the training child."""
-    root = tmp_path_factory.mktemp("voice")
-    dataset = make_dataset(root / "data", SENTENCES)
-    job = root / "job"
-    code, log = run_child(job, job_spec(dataset, root / "models", epochs=1))
-    assert code == 0, log[-3000:]
+def job_dir(tiny_job: dict) -> Path:
+    """The session's finished scratch:tiny job, exported to ONNX by the training child."""
+    assert tiny_job["job"]["status"] == "completed", tiny_job["job"]["error"]
+    job = tiny_job["dir"]
+    log = (job / "train.log").read_text(encoding="utf-8")
     assert "exported model.onnx" in log and "failed" not in log
     # A tiny decoder runs no faster in int8, so training keeps model.onnx alone.
     assert "int8 copy not kept" in log
