@@ -50,22 +50,23 @@ def record(spec: RunSpec, job_dir: Path, sentences: list, progress: Progress) ->
     except Exception as exc:  # the model is trained and saved; this number is a bonus
         print(f"WARNING: could not measure intelligibility: {type(exc).__name__}: {exc}")
         return
-    if not by_step:
-        return
-    latest = max(by_step)
-    progress.state["intelligibility_cer"] = by_step[latest]
-    progress.state["intelligibility_by_step"] = {str(step): v for step, v in by_step.items()}
-    progress.write()
-    print(f"intelligibility: ASR character error rate {by_step[latest]:.3f} at step {latest}")
+    if _store(by_step, progress):
+        latest = max(by_step)
+        print(f"intelligibility: ASR character error rate {by_step[latest]:.3f} at step {latest}")
 
 
 def record_scores(job_dir: Path, progress: Progress) -> None:
     """Copy the scored evaluations' CER into progress.json, as record() does for unscored runs."""
     by_step = {c["step"]: c["cer"] for c in runfiles.read_scores(job_dir)["checkpoints"]}
-    by_step = {step: value for step, value in by_step.items() if value is not None}
+    _store({step: value for step, value in by_step.items() if value is not None}, progress)
+
+
+def _store(by_step: dict[int, float], progress: Progress) -> bool:
+    """Put the CER by step, and the latest, into progress.json; False when there is none."""
     if not by_step:
-        return
+        return False
     latest = max(by_step)
     progress.state["intelligibility_cer"] = by_step[latest]
     progress.state["intelligibility_by_step"] = {str(step): v for step, v in by_step.items()}
     progress.write()
+    return True
