@@ -7,7 +7,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 from wyoming.client import AsyncTcpClient
 from wyoming.event import Event
@@ -15,6 +18,7 @@ from wyoming.event import Event
 from tests.conftest import free_port
 
 TIMEOUT = 60.0
+T = TypeVar("T")
 
 
 def start_wyoming(data_dir: Path, *extra: str) -> tuple[subprocess.Popen, int]:
@@ -40,6 +44,12 @@ def start_wyoming(data_dir: Path, *extra: str) -> tuple[subprocess.Popen, int]:
     proc.kill()
     output.seek(0)
     raise RuntimeError(f"wyoming server did not start: {output.read()}")
+
+
+def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run in its own thread: Playwright's sync API keeps a loop running in this one."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 async def exchange(port: int, *events: Event, until: tuple[str, ...]) -> list[Event]:

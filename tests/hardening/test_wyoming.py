@@ -1,6 +1,5 @@
 """Malformed Wyoming frames over raw sockets: each closes its own connection, and only that."""
 
-import asyncio
 import json
 import socket
 from collections.abc import Iterator
@@ -9,7 +8,7 @@ import pytest
 from wyoming.info import Describe
 
 from tests.conftest import stop_server
-from tests.wyoming import exchange, start_wyoming
+from tests.wyoming import exchange, run_async, start_wyoming
 
 CLOSE_WITHIN_S = 5.0
 
@@ -68,7 +67,7 @@ def _closed_after(port: int, frame: bytes, *, end: bool) -> bool:
 
 def _still_serving(port: int) -> bool:
     """Whether a well-behaved client still gets its info."""
-    events = asyncio.run(exchange(port, Describe().event(), until=("info",)))
+    events = run_async(exchange(port, Describe().event(), until=("info",)))
     return events[-1].type == "info"
 
 

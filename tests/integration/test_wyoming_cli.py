@@ -1,6 +1,5 @@
 """Starting the Wyoming server: inside `voicesmith serve`, with --zeroconf, and with a bad URI."""
 
-import asyncio
 import os
 
 import pytest
@@ -8,7 +7,7 @@ from pydantic import ValidationError
 from wyoming.info import Describe
 
 from tests.conftest import free_port, start_server, stop_server
-from tests.wyoming import exchange, start_wyoming
+from tests.wyoming import exchange, run_async, start_wyoming
 from voicesmith.config import Settings
 from voicesmith.errors import BadInput
 from voicesmith.synthesis import wyoming_server
@@ -16,7 +15,7 @@ from voicesmith.synthesis import wyoming_server
 
 def _describe(port: int) -> list[str]:
     """The voice names a Wyoming server lists."""
-    [event] = asyncio.run(exchange(port, Describe().event(), until=("info",)))
+    [event] = run_async(exchange(port, Describe().event(), until=("info",)))
     return [voice["name"] for voice in event.data["tts"][0]["voices"]]
 
 

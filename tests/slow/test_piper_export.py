@@ -14,6 +14,7 @@ import pytest
 
 from tests.conftest import free_port
 from tests.jobs import JOBS
+from tests.wyoming import run_async
 from voicesmith.core.files import link_or_copy
 from voicesmith.engines import bundles
 from voicesmith.engines.export import export_onnx, make_random_model_dir
@@ -201,7 +202,7 @@ def test_wyoming_piper_serves_the_exported_voice(piper_voice, tmp_path: Path) ->
         raise AssertionError("the server closed before audio-stop")
 
     try:
-        rate, samples = asyncio.run(asyncio.wait_for(speak(), timeout=120))
+        rate, samples = run_async(asyncio.wait_for(speak(), timeout=120))
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -20,7 +20,7 @@ from wyoming.tts import (
 
 from tests.conftest import ADMIN_PASSWORD, stop_server
 from tests.integration.test_web_session import web_login
-from tests.wyoming import TIMEOUT, exchange, pcm_of, read_until, start_wyoming
+from tests.wyoming import TIMEOUT, exchange, pcm_of, read_until, run_async, start_wyoming
 
 pytestmark = pytest.mark.slow
 JOB_ID = "wyoming-voice"
@@ -55,7 +55,7 @@ def synthesize(text: str, voice: str | None = "home") -> Synthesize:
 
 
 def test_describe_lists_exactly_the_published_voices(port: int, http) -> None:
-    [event] = asyncio.run(exchange(port, Describe().event(), until=("info",)))
+    [event] = run_async(exchange(port, Describe().event(), until=("info",)))
     [program] = Info.from_event(event).tts
     assert program.supports_synthesize_streaming
     assert [(v.name, v.languages) for v in program.voices] == [("home", ["en"])]
@@ -64,7 +64,7 @@ def test_describe_lists_exactly_the_published_voices(port: int, http) -> None:
 
 def test_synthesize_matches_the_http_length(port: int, http) -> None:
     client, headers, _, _ = http
-    events = asyncio.run(exchange(port, synthesize(TEXT).event(), until=("audio-stop", "error")))
+    events = run_async(exchange(port, synthesize(TEXT).event(), until=("audio-stop", "error")))
     assert [e.type for e in events][0] == "audio-start" and events[-1].type == "audio-stop"
     assert events[0].data["rate"] == 22050 and events[0].data["width"] == 2
     assert events[0].data["channels"] == 1
@@ -95,7 +95,7 @@ async def _stream_first_sentence_first(port: int) -> list[str]:
 
 
 def test_streaming_sends_audio_before_the_last_sentence(port: int) -> None:
-    types = asyncio.run(asyncio.wait_for(_stream_first_sentence_first(port), TIMEOUT))
+    types = run_async(asyncio.wait_for(_stream_first_sentence_first(port), TIMEOUT))
     assert types[:2] == ["audio-start", "audio-chunk"]
     assert types[-2:] == ["audio-stop", "synthesize-stopped"] and types.count("audio-start") == 1
 
@@ -103,12 +103,12 @@ def test_streaming_sends_audio_before_the_last_sentence(port: int) -> None:
 @pytest.mark.parametrize("voice", ["private", "nope", "JOB_ID"])
 def test_an_unpublished_voice_is_an_error_not_another_voice(port: int, http, voice: str) -> None:
     voice = http[3] if voice == "JOB_ID" else voice  # a job id is not a published name
-    [event] = asyncio.run(exchange(port, synthesize("Hello.", voice).event(), until=("error",)))
+    [event] = run_async(exchange(port, synthesize("Hello.", voice).event(), until=("error",)))
     assert "not published" in event.data["text"]
 
 
 def test_text_over_the_limit_is_an_error(port: int) -> None:
-    [event] = asyncio.run(exchange(port, synthesize("a" * 5001).event(), until=("error",)))
+    [event] = run_async(exchange(port, synthesize("a" * 5001).event(), until=("error",)))
     assert "limit" in event.data["text"]
 
 
@@ -120,8 +120,8 @@ async def _leave_mid_stream(port: int) -> None:
 
 
 def test_a_client_leaving_mid_stream_leaves_the_server_serving(port: int) -> None:
-    asyncio.run(_leave_mid_stream(port))
-    events = asyncio.run(exchange(port, synthesize("Still here.").event(), until=("audio-stop",)))
+    run_async(_leave_mid_stream(port))
+    events = run_async(exchange(port, synthesize("Still here.").event(), until=("audio-stop",)))
     assert pcm_of(events)
 
 
@@ -134,7 +134,7 @@ def test_the_voices_tab_publishes_and_unpublishes(port: int, http) -> None:
     url = "/admin/voices/aliases/private/wyoming"
     panel = client.post(url, data={"publish": "true"}, headers=headers)
     assert panel.status_code == 200 and panel.text.count('data-wyoming="published"') == 2
-    [event] = asyncio.run(exchange(port, Describe().event(), until=("info",)))
+    [event] = run_async(exchange(port, Describe().event(), until=("info",)))
     assert [v.name for v in Info.from_event(event).tts[0].voices] == ["home", "private"]
     panel = client.post(url, data={"publish": "false"}, headers=headers)
     assert panel.text.count('data-wyoming="published"') == 1

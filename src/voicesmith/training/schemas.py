@@ -31,13 +31,17 @@ class StartRequest(BaseModel):
         default=None, ge=1, le=10_000_000, description='the bound of epochs "auto"; default 5000'
     )
 
-    @field_validator("epochs")
+    @field_validator("epochs", mode="before")
     @classmethod
-    def _positive(cls, epochs: int | str) -> int | str:
-        """Whole epochs are at least one."""
-        if isinstance(epochs, int) and epochs < 1:
-            raise ValueError('epochs must be at least 1, or "auto"')
-        return epochs
+    def _whole_or_auto(cls, epochs: object) -> int | str:
+        """A whole number of epochs, at least one (also as form text), or "auto"."""
+        # Before the union's own check, so a bad value gets one sentence, not one per member.
+        if epochs == "auto":
+            return "auto"
+        text = str(epochs).strip()
+        if isinstance(epochs, bool) or not text.isdigit() or int(text) < 1:
+            raise ValueError('epochs must be a whole number of at least 1, or "auto"')
+        return int(text)
 
 
 class StartResponse(BaseModel):
