@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     # CPU threads per training process; 0 leaves torch's default (every core). Set it to
     # cores / training processes when several workers share one CPU-only host.
     training_threads: int = Field(default=0, ge=0, le=1024)
+    # MiB of data memory one training process may use on a CPU host (0: no cap). A job that
+    # runs out continues from its newest checkpoint at half the batch size. On CUDA the GPU's
+    # own memory is the cap.
+    training_memory_limit_mb: int = Field(default=0, ge=0)
     worker_heartbeat_seconds: float = Field(default=10.0, gt=0)
     worker_timeout_seconds: float = Field(default=60.0, gt=0)
     # "host:port" for an unauthenticated /metrics listener; /metrics on the API needs an admin.

@@ -69,6 +69,10 @@ class RunSpec:
     score_budget: float = 0.15  # scoring may take at most this share of the training time
     early_stop_patience: int = 0  # scored evaluations without a better checkpoint; 0 is off
     max_steps: int | None = None  # with epochs "auto": train until early stopping or this
+    # Each step's batch is split in this many parts, each backpropagated before one update:
+    # the worker raises it when it halves batch_size after running out of memory.
+    grad_accum_steps: int = 1
+    memory_limit_mb: int | None = None  # the data memory cap on CPU hosts; None is none
 
 
 def write_spec(job_dir: Path, spec: dict[str, Any]) -> None:

@@ -49,6 +49,8 @@ def job_spec(*, settings: Settings, job: Job) -> dict[str, Any]:
         "base_model": bases.engine_spec(settings=settings, spec=params["base_model"]),
         "models_dir": str(settings.models_dir.resolve()),
         "batch_size": params["batch_size"],
+        "grad_accum_steps": params.get("grad_accum_steps", 1),
+        "memory_limit_mb": settings.training_memory_limit_mb or None,
         "learning_rate": params.get("learning_rate"),
         "eval_split": params.get("eval_split"),
         "save_every_steps": params.get("save_every_steps"),

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from voicesmith.engines import runfiles
+from voicesmith.engines.training.memory import MemoryWatch
 
 MIN_WRITE_INTERVAL = 0.5
 SPEED_WINDOW = 20
@@ -18,6 +19,8 @@ class Progress:
 
     def __init__(self, job_dir: Path, *, epochs: int, device: str) -> None:
         self.job_dir = job_dir
+        self.memory = MemoryWatch(cuda=device == "cuda")
+        self.training_started: float | None = None
         self.steps_per_epoch = 1
         self.written_at = 0.0
         self.durations: deque[float] = deque(maxlen=SPEED_WINDOW)
@@ -25,11 +28,15 @@ class Progress:
         self.state: dict[str, Any] = {
             "phase": "preparing", "step": 0, "total_steps": 0, "epoch": 1, "epochs": epochs,
             "losses": {}, "seconds_per_step": 0.0, "device": device,
+            "peak_memory_mb": None, "training_seconds": 0.0,
         }  # fmt: skip
 
     def phase(self, name: str) -> None:
         """Enter downloading, preparing, training, exporting or finishing."""
+        self._clock()  # leaving training: its time so far is final
         self.state["phase"] = name
+        if name == "training":
+            self.training_started = time.monotonic()
         self.write()
 
     def start(self, *, step: int, total_steps: int, steps_per_epoch: int) -> None:
@@ -62,6 +69,13 @@ class Progress:
         self.state["seconds_per_step"] = round(statistics.fmean(self.durations), 4)
 
     def write(self) -> None:
-        """Replace progress.json."""
+        """Replace progress.json, with the peak memory and the time spent training so far."""
+        self.state["peak_memory_mb"] = round(self.memory.peak_mb())
+        self._clock()
         runfiles.write_progress(self.job_dir, self.state)
         self.written_at = time.monotonic()
+
+    def _clock(self) -> None:
+        """Update training_seconds: the time in the training phase, evaluations included."""
+        if self.training_started is not None and self.state["phase"] == "training":
+            self.state["training_seconds"] = round(time.monotonic() - self.training_started, 2)
