@@ -7,6 +7,7 @@ other module spells these names.
 import json
 import math
 import re
+import wave
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -32,6 +33,9 @@ PHONEME_CACHE_DIR = "phoneme_cache"
 TRAINER_RUN_NAME = "run"  # the Trainer's own folder inside the run folder, until publish
 CHECKPOINT_RE = re.compile(r"^(checkpoint|best_model)_(\d+)\.pth$")
 SAMPLE_RE = re.compile(r"step_(\d+)_(\d+)\.wav")
+# The training child's exit status when memory ran out: the worker may continue the job
+# with a smaller batch. progress.json's "out_of_memory" says at which step and batch size.
+EXIT_OUT_OF_MEMORY = 75
 REQUIRED_FIELDS = ("job_id", "dataset_dir", "base_model", "epochs", "batch_size")
 # Reading this many bytes per wanted line from the end of train.log is almost always enough.
 LOG_BYTES_PER_LINE = 400
@@ -263,6 +267,25 @@ def log_tail(job_dir: Path, lines: int) -> str:
 def has_model(job_dir: Path) -> bool:
     """Whether the folder holds a usable model: config.json and a best_model*.pth."""
     return (job_dir / CONFIG_FILE).is_file() and any(job_dir.glob("best_model*.pth"))
+
+
+def longest_clip_seconds(job_dir: Path) -> float:
+    """Seconds of the longest clip in the job's dataset (0.0 when none can be read)."""
+    try:
+        dataset = Path(json.loads((job_dir / RUN_SPEC_FILE).read_text("utf-8"))["dataset_dir"])
+        wavs = list((dataset / "wavs").glob("*.wav"))
+    except (OSError, ValueError, KeyError):
+        return 0.0
+    return max((_wav_seconds(path) for path in wavs), default=0.0)
+
+
+def _wav_seconds(path: Path) -> float:
+    """A WAV's duration from its header; 0.0 when it does not open."""
+    try:
+        with wave.open(str(path)) as wav:
+            return wav.getnframes() / wav.getframerate()
+    except (OSError, EOFError, wave.Error):
+        return 0.0
 
 
 def has_checkpoint(job_dir: Path) -> bool:

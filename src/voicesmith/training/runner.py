@@ -78,10 +78,24 @@ def run_job(ctx: WorkerContext, job_id: str) -> None:
                 return
             proc = _spawn(ctx, job_id, job_dir, gpu)
             reason = _watch(ctx, job_id, proc)
+            while _ran_out_of_memory(proc, reason) and _continue_smaller(ctx, job_id):
+                proc = _spawn(ctx, job_id, job_dir, gpu)
+                reason = _watch(ctx, job_id, proc)
             _record_outcome(ctx, job_id, proc.returncode, reason)
     except Exception as exc:  # the job row must not be left `training`, whatever broke
         log.exception("job %s crashed in the supervisor", job_id)
         _fail(ctx, job_id, f"the worker could not run the job: {exc}")
+
+
+def _ran_out_of_memory(proc: subprocess.Popen, reason: str | None) -> bool:
+    """Whether the training process ended by running out of memory, on its own."""
+    return reason is None and proc.returncode == runfiles.EXIT_OUT_OF_MEMORY
+
+
+def _continue_smaller(ctx: WorkerContext, job_id: str) -> bool:
+    """Rewrite the job to continue at half the batch size; False when it may not shrink."""
+    with session_scope(ctx.sessions) as session:
+        return worker.continue_smaller(session=session, settings=ctx.settings, job_id=job_id)
 
 
 def _claim(ctx: WorkerContext, job_id: str, gpu: str | None) -> Path | None:

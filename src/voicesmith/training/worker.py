@@ -19,6 +19,8 @@ TAIL_LINES = 20
 CAUSE_LINES = 200
 DEFAULT_MAX_STEPS = 5000  # epochs "auto": the bound when the request names no max_steps
 DEFAULT_AUTO_PATIENCE = 3  # epochs "auto": scored evaluations without a better checkpoint
+# Memory ran out: the job continues at half the batch size, at most this many times.
+MAX_SHRINKS = 2
 WORKER_STOPPED = "worker stopped during training; resume the job to continue"
 
 
@@ -85,6 +87,33 @@ def _dataset_dir(settings: Settings, job: Job) -> Path:
     return snapshot.dataset_dir(settings=settings, job_dir=job_dir, dataset=job.dataset_name)
 
 
+def continue_smaller(*, session: Session, settings: Settings, job_id: str) -> bool:
+    """After running out of memory, continue from the newest checkpoint at half the batch.
+
+    The batch is split in twice as many parts, each backpropagated before one update, so the
+    effective batch size and the learning dynamics stay. False once the job may not shrink.
+    """
+    job = session.get(Job, job_id)
+    params, job_dir = job.params, Path(job.output_dir)
+    parts = params.get("grad_accum_steps", 1)
+    size = -(-params["batch_size"] // parts)
+    if job.status != JobStatus.TRAINING or parts >= 2**MAX_SHRINKS or size <= 1:
+        return False
+    smaller = -(-params["batch_size"] // (parts * 2))
+    step = ((read_progress(job) or {}).get("out_of_memory") or {}).get("step", 0)
+    said = (
+        f"ran out of memory at batch size {size} on step {step:,}; "
+        f"continuing at {smaller} with {parts * 2} accumulation steps"
+    )
+    resume = runfiles.has_checkpoint(job_dir)  # else it starts again from step 0
+    job.params = {**params, "grad_accum_steps": parts * 2, "resume": resume}
+    job.warnings = [*(job.warnings or []), said]
+    runfiles.append_log(job_dir, [f"WARNING: {said}"])
+    runfiles.write_spec(job_dir, job_spec(settings=settings, job=job))
+    session.commit()
+    return True
+
+
 def started_now(job: Job, worker_id: str) -> None:
     """Mark a job as training on this worker."""
     job.status, job.worker_id, job.started_at = JobStatus.TRAINING.value, worker_id, utcnow()
@@ -144,6 +173,9 @@ def _failure_text(job: Job, code: int | None) -> str:
     summary = _exit_summary(code)
     if code is not None and code > 0:
         summary = failures.cause(runfiles.log_tail(job_dir, CAUSE_LINES)) or summary
+    if code == runfiles.EXIT_OUT_OF_MEMORY:
+        longest = runfiles.longest_clip_seconds(job_dir)
+        summary = failures.out_of_memory(job.params, longest, summary)
     return f"{summary}\n{runfiles.log_tail(job_dir, TAIL_LINES)}".strip()
 
 

@@ -19,7 +19,7 @@ from voicesmith.engines import runfiles
 from voicesmith.engines.base_models import EngineError
 from voicesmith.engines.export import export_voice
 from voicesmith.engines.runfiles import RunSpec, load_spec
-from voicesmith.engines.training import intelligibility
+from voicesmith.engines.training import intelligibility, memory, saving
 from voicesmith.engines.training.checkpoints import ensure_seed_layout, find_resume_dir, publish
 from voicesmith.engines.training.control import StepWatcher, StopRequest
 from voicesmith.engines.training.prepare import prepare_base, prepare_trainer, use_cuda
@@ -59,11 +59,41 @@ def target_steps(progress: Progress, per_epoch: int, max_steps: int | None) -> i
     return target
 
 
+class OutOfMemory(EngineError):
+    """An allocation was refused; the message says at which batch size and step."""
+
+
 def run(job_dir: Path, stop: StopRequest) -> int:
-    """Train the job in job_dir; the exit status."""
+    """Train the job in job_dir, saying so in progress.json when memory runs out; the status."""
     spec = load_spec(job_dir)
     progress = Progress(job_dir, epochs=spec.epochs, device=_announce_device())
+    if progress.state["device"] == "cpu":
+        memory.apply_limit(spec.memory_limit_mb)
+    try:
+        return train_job(job_dir, spec, progress, stop)
+    except Exception as exc:
+        if not memory.is_out_of_memory(exc):
+            raise
+        raise out_of_memory(spec, progress) from exc
+
+
+def out_of_memory(spec: RunSpec, progress: Progress) -> OutOfMemory:
+    """Record where memory ran out in progress.json, for the worker to continue smaller."""
+    part = -(-spec.batch_size // spec.grad_accum_steps)
+    step = progress.state["step"] + 1
+    progress.state["out_of_memory"] = {"step": step, "batch_size": part}
+    progress.write()
+    limit = f" of a {spec.memory_limit_mb:,} MB limit" if spec.memory_limit_mb else ""
+    peak = progress.state["peak_memory_mb"]
+    return OutOfMemory(
+        f"out of memory at batch size {part} on step {step:,} (peak {peak:,} MB{limit})"
+    )
+
+
+def train_job(job_dir: Path, spec: RunSpec, progress: Progress, stop: StopRequest) -> int:
+    """Prepare, train, publish and export the job; the exit status."""
     progress.phase("preparing")
+    saving.install_atomic_saves()
     continue_dir = find_resume_dir(job_dir) if spec.resume else None
     base = None if continue_dir else prepare_base(spec, progress)
     progress.phase("preparing")
@@ -131,6 +161,9 @@ def export_after_training(job_dir: Path, checkpoint: Path | None = None) -> None
         print("ONNX export stopped; synthesis will use PyTorch")
         return
     except Exception as exc:  # synthesis falls back to PyTorch, so the run still succeeds
+        full = saving.disk_full(job_dir / runfiles.ONNX_FILE, exc)
+        if full is not None:  # the next file written would fail too: say so, and stop here
+            raise full from exc
         print(
             f"WARNING: ONNX export failed, synthesis will use PyTorch: {type(exc).__name__}: {exc}"
         )
@@ -179,12 +212,18 @@ def main(argv: list[str] | None = None) -> int:
     sys.argv[0] = "voicesmith-train"
     stop = StopRequest()
     stop.install()
+    # Past a file size limit (RLIMIT_FSIZE), a write then fails with EFBIG, like a full disk,
+    # instead of SIGXFSZ killing the process before it can say why.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     watch_parent()
     try:
         return run(Path(args[0]).resolve(), stop)
     except KeyboardInterrupt:
         _last_line("cancelled before training started")
         return EXIT_CANCELLED
+    except OutOfMemory as exc:
+        _last_line(f"ERROR: {exc}")
+        return runfiles.EXIT_OUT_OF_MEMORY
     except EngineError as exc:
         _last_line(f"ERROR: {exc}")
         return 1

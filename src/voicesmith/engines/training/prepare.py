@@ -46,6 +46,7 @@ def build_config(
         dataset_dir=spec.dataset_dir,
         epochs=spec.epochs,
         batch_size=spec.batch_size,
+        accum_steps=spec.grad_accum_steps,
         learning_rate=spec.learning_rate,
         test_sentences=spec.test_sentences or vits.DEFAULT_TEST_SENTENCES,
         # Scored runs keep checkpoints by their scores (scoring.py), not the Trainer's newest few.
@@ -81,7 +82,7 @@ def prepare_trainer(
     check_vocabulary(config, spec.dataset_dir)
     samples = vits.load_samples(config, spec.dataset_dir, spec.eval_split, config.training_seed)
     samples_dir = job_dir / runfiles.SAMPLES_DIR
-    watcher.model = model = vits.SampleWritingVits(config, samples_dir)
+    watcher.model = model = vits.SampleWritingVits(config, samples_dir, spec.grad_accum_steps)
     snapshot = runfiles.read_snapshot_manifest(spec.dataset_dir)
     runfiles.write_finetune_config(job_dir, with_snapshot(model.config.to_json(), snapshot))
     if continue_dir is not None:

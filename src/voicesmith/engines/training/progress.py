@@ -70,7 +70,8 @@ class Progress:
 
     def write(self) -> None:
         """Replace progress.json, with the peak memory and the time spent training so far."""
-        self.state["peak_memory_mb"] = round(self.memory.peak_mb())
+        if self.state["phase"] in ("preparing", "training"):  # the export's is not training's
+            self.state["peak_memory_mb"] = round(self.memory.peak_mb())
         self._clock()
         runfiles.write_progress(self.job_dir, self.state)
         self.written_at = time.monotonic()

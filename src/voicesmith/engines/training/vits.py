@@ -20,6 +20,7 @@ from TTS.tts.models.vits import Vits
 from voicesmith.core.files import link_or_copy, write_wav_temp
 from voicesmith.engines import runfiles
 from voicesmith.engines.base_models import EngineError
+from voicesmith.engines.training import accumulate
 from voicesmith.engines.vits import SAMPLE_RATE
 
 DEFAULT_TEST_SENTENCES = ["The quick brown fox jumps over the lazy dog."]
@@ -44,6 +45,7 @@ class RunSettings:
     dataset_dir: Path
     epochs: int
     batch_size: int
+    accum_steps: int
     learning_rate: float | None
     test_sentences: list[str]
     keep_checkpoints: int
@@ -80,7 +82,9 @@ def apply_settings(config: VitsConfig, run: RunSettings) -> VitsConfig:
     config.run_name = runfiles.TRAINER_RUN_NAME
     config.phoneme_cache_path = str(run.job_dir / runfiles.PHONEME_CACHE_DIR)
     config.epochs = run.epochs
-    config.batch_size = config.eval_batch_size = run.batch_size
+    config.batch_size = run.batch_size
+    # Evaluation keeps no gradients, but its batch must fit as well as a training part does.
+    config.eval_batch_size = -(-run.batch_size // run.accum_steps)
     if run.learning_rate is not None:
         config.lr_gen = config.lr_disc = run.learning_rate
     config.test_sentences = list(run.test_sentences)
@@ -149,10 +153,18 @@ def read_transcripts(dataset_dir: Path) -> dict[str, str]:
 class SampleWritingVits(Vits):
     """VITS that keeps the last step's losses and writes its test sentences as WAV files."""
 
-    def __init__(self, config: VitsConfig, samples_dir: Path) -> None:
+    def __init__(self, config: VitsConfig, samples_dir: Path, accum_steps: int = 1) -> None:
         super().__init__(config)
         self.samples_dir = samples_dir
+        self.accum_steps = accum_steps  # parts each step's batch is split in (after an OOM)
         self.last_losses: dict[str, float] = {}
+
+    def optimize(self, batch: dict[str, Any], trainer: Trainer) -> tuple[dict, dict[str, Any]]:
+        """A step over the batch in accum_steps parts; unsplit, the Trainer's own step runs."""
+        if self.accum_steps == 1:
+            raise NotImplementedError  # the Trainer's cue to run its two optimizers itself
+        self.last_losses = {}
+        return accumulate.step(trainer, batch, self.accum_steps)
 
     def train_step(
         self, batch: dict[str, Any], criterion: torch.nn.Module, optimizer_idx: int | None = None
@@ -163,9 +175,10 @@ class SampleWritingVits(Vits):
             # The discriminator's 'loss' repeats loss_disc; the generator's is the total we chart.
             if (optimizer_idx == 0 and name == "loss") or _PER_DISCRIMINATOR_LOSS.search(name):
                 continue
-            self.last_losses[name] = (
-                float(value.detach()) if torch.is_tensor(value) else float(value)
-            )
+            number = float(value.detach()) if torch.is_tensor(value) else float(value)
+            if self.accum_steps > 1:  # a split step reports the mean over its parts
+                number = self.last_losses.get(name, 0.0) + number / self.accum_steps
+            self.last_losses[name] = number
         return outputs, losses
 
     def test_run(self, trainer: Any) -> dict[str, Any]:
