@@ -40,6 +40,8 @@ def train(trainer: "Trainer", watcher: StepWatcher, progress: Progress, resumed:
     per_epoch = vits.steps_per_epoch(trainer)
     start = vits.continue_from(trainer, per_epoch) if resumed else 0
     watcher.target = target_steps(progress, per_epoch, watcher.max_steps)
+    if resumed:
+        print(f"continuing from the checkpoint of step {start:,}", flush=True)
     progress.start(step=start, total_steps=watcher.target, steps_per_epoch=per_epoch)
     if start >= watcher.target:
         print(f"already trained {start} of {watcher.target} steps; raise epochs to train longer")
