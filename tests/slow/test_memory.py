@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import start_server, stop_server, upload_clips
 from tests.factories import speak
-from tests.jobs import JOBS, at_step, completed, status_is, wait_for
+from tests.jobs import JOBS, completed, status_is, wait_for
 from tests.slow.conftest import Api
 from voicesmith.engines import runfiles
 
@@ -72,7 +72,7 @@ def test_a_job_that_runs_out_of_memory_continues_at_half_the_batch_and_completes
     said = "ran out of memory at batch size 4 on step 2; continuing at 2 with 2 accumulation steps"
     assert said in job["warnings"]
     assert job["params"]["batch_size"] == 4 and job["params"]["grad_accum_steps"] == 2
-    log = capped.client.get(f"{JOBS}/{job_id}/log?tail=2000", headers=capped.headers).text
+    log = _log(capped, job_id)
     assert "out of memory at batch size 4 on step 2 (peak " in log
     assert f"of a {MEMORY_LIMIT_MB:,} MB limit)" in log
     # The second process went on from step 1's checkpoint, not from the start.
@@ -98,9 +98,15 @@ def test_a_full_disk_mid_save_fails_cleanly_and_resume_continues_from_the_last_c
     assert newest >= saved
     assert all(zipfile.is_zipfile(p) for p in job_dir.rglob("*.pth"))
     assert server.post(job_id, "resume").status_code == 200
-    server.wait(job_id, at_step(newest + 1), timeout=300)
-    log = server.client.get(f"{JOBS}/{job_id}/log?tail=400", headers=server.headers).text
-    assert f"continuing from the checkpoint of step {newest}" in log
+    resumed = f"continuing from the checkpoint of step {newest}"
+    wait_for(
+        lambda: {**server.job(job_id), "log": _log(server, job_id)}, lambda j: resumed in j["log"]
+    )
+
+
+def _log(server: Api, job_id: str) -> str:
+    """The job's train.log."""
+    return server.client.get(f"{JOBS}/{job_id}/log?tail=400", headers=server.headers).text
 
 
 def _first_checkpoint(server: Api, job_id: str, job_dir: Path) -> int:
