@@ -46,6 +46,7 @@ function showProgress(p) {
     if (p.phase) parts.push(p.phase);
     if (p.eta_seconds != null) parts.push(`ETA ${Math.round(p.eta_seconds)} s`);
   }
+  if (p.peak_memory_mb) parts.push(`peak memory ${p.peak_memory_mb.toLocaleString("en")} MB`);
   document.getElementById("job-progress-text").textContent = parts.join(" · ");
 }
 
