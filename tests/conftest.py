@@ -133,12 +133,13 @@ def stop_server(proc: subprocess.Popen) -> str:
     return text
 
 
-@pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[str]:
-    """A real `voicesmith serve` process on a free port; yields its base URL."""
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """A real `voicesmith serve` process on a free port, one per module; its URL and data dir."""
     env = {**os.environ, "VOICESMITH_ADMIN_PASSWORD": ADMIN_PASSWORD}
-    proc, base = start_server(tmp_path / "live", env)
-    yield base
+    data_dir = tmp_path_factory.mktemp("live") / "var"
+    proc, base = start_server(data_dir, env)
+    yield base, data_dir
     stop_server(proc)
 
 
