@@ -49,9 +49,21 @@ def settings(data_dir: Path) -> Settings:
     return Settings(data_dir=data_dir, admin_password=ADMIN_PASSWORD)
 
 
+@pytest.fixture(scope="session")
+def first_start(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """voicesmith.db as an app's first start leaves it (migrated, admin bootstrapped), and a
+    token of that admin's: two argon2 hashes and the migrations, done once per session."""
+    data = tmp_path_factory.mktemp("first-start") / "var"
+    with TestClient(create_app(Settings(data_dir=data, admin_password=ADMIN_PASSWORD))) as app:
+        headers = login(app, "admin", ADMIN_PASSWORD)
+    return data / "voicesmith.db", headers
+
+
 @pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    """A client for an app that has run its startup (migrations, admin bootstrap)."""
+def client(settings: Settings, first_start: tuple[Path, dict[str, str]]) -> Iterator[TestClient]:
+    """A client for an app that has run its startup, on a copy of the first start's database."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(first_start[0], settings.data_dir / "voicesmith.db")
     with TestClient(create_app(settings)) as test_client:
         yield test_client
 
@@ -64,9 +76,9 @@ def login(client: TestClient | httpx.Client, username: str, password: str) -> di
 
 
 @pytest.fixture
-def admin_headers(client: TestClient) -> dict[str, str]:
-    """Authorization header for the bootstrapped admin."""
-    return login(client, "admin", ADMIN_PASSWORD)
+def admin_headers(client: TestClient, first_start: tuple[Path, dict[str, str]]) -> dict[str, str]:
+    """Authorization header for the bootstrapped admin: the token in the copied database."""
+    return dict(first_start[1])
 
 
 @pytest.fixture
