@@ -49,9 +49,21 @@ def settings(data_dir: Path) -> Settings:
     return Settings(data_dir=data_dir, admin_password=ADMIN_PASSWORD)
 
 
+@pytest.fixture(scope="session")
+def first_start(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """voicesmith.db as an app's first start leaves it (migrated, admin bootstrapped), and a
+    token of that admin's: two argon2 hashes and the migrations, done once per session."""
+    data = tmp_path_factory.mktemp("first-start") / "var"
+    with TestClient(create_app(Settings(data_dir=data, admin_password=ADMIN_PASSWORD))) as app:
+        headers = login(app, "admin", ADMIN_PASSWORD)
+    return data / "voicesmith.db", headers
+
+
 @pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    """A client for an app that has run its startup (migrations, admin bootstrap)."""
+def client(settings: Settings, first_start: tuple[Path, dict[str, str]]) -> Iterator[TestClient]:
+    """A client for an app that has run its startup, on a copy of the first start's database."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(first_start[0], settings.data_dir / "voicesmith.db")
     with TestClient(create_app(settings)) as test_client:
         yield test_client
 
@@ -64,9 +76,9 @@ def login(client: TestClient | httpx.Client, username: str, password: str) -> di
 
 
 @pytest.fixture
-def admin_headers(client: TestClient) -> dict[str, str]:
-    """Authorization header for the bootstrapped admin."""
-    return login(client, "admin", ADMIN_PASSWORD)
+def admin_headers(client: TestClient, first_start: tuple[Path, dict[str, str]]) -> dict[str, str]:
+    """Authorization header for the bootstrapped admin: the token in the copied database."""
+    return dict(first_start[1])
 
 
 @pytest.fixture
@@ -133,12 +145,13 @@ def stop_server(proc: subprocess.Popen) -> str:
     return text
 
 
-@pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[str]:
-    """A real `voicesmith serve` process on a free port; yields its base URL."""
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """A real `voicesmith serve` process on a free port, one per module; its URL and data dir."""
     env = {**os.environ, "VOICESMITH_ADMIN_PASSWORD": ADMIN_PASSWORD}
-    proc, base = start_server(tmp_path / "live", env)
-    yield base
+    data_dir = tmp_path_factory.mktemp("live") / "var"
+    proc, base = start_server(data_dir, env)
+    yield base, data_dir
     stop_server(proc)
 
 
@@ -177,6 +190,31 @@ def upload_clips(client, headers, clips, dataset: str) -> None:
             headers=headers,
         )
         assert response.status_code == 200, response.text
+
+
+# PYTHONDONTWRITEBYTECODE as the session found it, when pytest_configure lifted it.
+_LIFTED: dict[str, str] = {}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The processes tests start share compiled bytecode, even with PYTHONDONTWRITEBYTECODE set.
+
+    Each server, worker, CLI run and training child imports thousands of modules; without .pyc
+    files every one compiles them again (3 s of CPU for the app, 2 s more for torch). The cache is
+    a temporary folder of the session's, so nothing is written beside the sources or the venv.
+    """
+    if os.environ.get("PYTHONDONTWRITEBYTECODE") and "PYTHONPYCACHEPREFIX" not in os.environ:
+        prefix = tempfile.mkdtemp(prefix="voicesmith-pycache-")
+        atexit.register(shutil.rmtree, prefix, ignore_errors=True)
+        _LIFTED["PYTHONDONTWRITEBYTECODE"] = os.environ.pop("PYTHONDONTWRITEBYTECODE")
+        os.environ["PYTHONPYCACHEPREFIX"] = prefix
+
+
+def without_bytecode_cache(env: dict[str, str]) -> dict[str, str]:
+    """env without the session's shared bytecode cache, as the user's own shell has it."""
+    if not _LIFTED:
+        return env
+    return {**{k: v for k, v in env.items() if k != "PYTHONPYCACHEPREFIX"}, **_LIFTED}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -166,6 +166,16 @@ def limited_server(data: Path) -> Iterator[tuple[httpx.Client, dict[str, str]]]:
 
 
 @pytest.fixture(scope="module")
+def full_disk(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Path, httpx.Client, dict[str, str]]]:
+    """One limited server for every disk-full case: each must leave it as empty as it found it."""
+    data = tmp_path_factory.mktemp("full") / "var"
+    with limited_server(data) as (http, headers):
+        yield data, http, headers
+
+
+@pytest.fixture(scope="module")
 def long_mp3(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     """A 50 s MP3 (400 KB) whose 22050 Hz WAV (2.2 MB) is past the file size limit."""
     path = tmp_path_factory.mktemp("long") / "long.mp3"
@@ -180,18 +190,18 @@ DISK_FULL = [
 
 
 @pytest.mark.parametrize("where", [p.values[0] for p in DISK_FULL], ids=[p.id for p in DISK_FULL])
-def test_disk_full_is_a_clean_507(tmp_path: Path, long_mp3: bytes, where: str) -> None:
+def test_disk_full_is_a_clean_507(
+    tmp_path: Path, full_disk: tuple, long_mp3: bytes, where: str
+) -> None:
     """When the disk fills during an upload: 507 with a detail, and nothing half-written."""
-    data = tmp_path / "var"
+    data, http, headers = full_disk
     short = write_tone(tmp_path / "s.wav", seconds=1.0).read_bytes()
-    with limited_server(data) as (http, headers):
-        response = http.post(
-            f"{API}/{_path(where)}", headers=headers, **_request(where, long_mp3, short)
-        )
-        assert response.status_code == 507, response.text
-        assert "ran out of storage" in response.json()["detail"]
-        assert "nothing was stored" in response.json()["detail"]
-        datasets = http.get(f"{API}/datasets", headers=headers).json()["datasets"]
+    request = _request(where, long_mp3, short)
+    response = http.post(f"{API}/{_path(where)}", headers=headers, **request)
+    assert response.status_code == 507, response.text
+    assert "ran out of storage" in response.json()["detail"]
+    assert "nothing was stored" in response.json()["detail"]
+    datasets = http.get(f"{API}/datasets", headers=headers).json()["datasets"]
     assert datasets == []
     assert not (data / "tmp").exists() or not any((data / "tmp").iterdir())
     assert not list((data / "data").rglob("*.wav"))

@@ -30,13 +30,14 @@ def test_first_start_generates_and_prints_an_admin_password(tmp_path):
 
 
 def test_concurrent_uploads_to_one_dataset_all_land(live_server, tmp_path):
+    base, data_dir = live_server
     sentences = [f"This is sentence number {n} for the voice." for n in range(8)]
     # Half the clips share a filename, so unique naming is exercised under contention too.
     clips = [
         (speak(s, tmp_path / f"s{n}.wav"), "same.wav" if n % 2 else f"s{n}.wav", s)
         for n, s in enumerate(sentences)
     ]
-    with httpx.Client(base_url=live_server, timeout=60) as client:
+    with httpx.Client(base_url=base, timeout=60) as client:
         headers = login(client, "admin", ADMIN_PASSWORD)
 
         def send(clip):
@@ -49,12 +50,12 @@ def test_concurrent_uploads_to_one_dataset_all_land(live_server, tmp_path):
             responses = list(pool.map(send, clips))
         listing = client.get("/api/v1/admin/training/datasets", headers=headers).json()
     assert [r.status_code for r in responses] == [200] * 8
-    metadata = (tmp_path / "live" / "data" / "together" / "metadata.csv").read_text()
+    metadata = (data_dir / "data" / "together" / "metadata.csv").read_text()
     lines = metadata.splitlines()
     assert len(lines) == len(set(lines)) == 8
     assert sorted(line.split("|")[1] for line in lines) == sorted(sentences)
     assert {r.json()["wav_filename"] for r in responses} == {line.split("|")[0] for line in lines}
-    wavs = sorted(p.name for p in (tmp_path / "live" / "data" / "together" / "wavs").iterdir())
+    wavs = sorted(p.name for p in (data_dir / "data" / "together" / "wavs").iterdir())
     assert wavs == sorted(line.split("|")[0] for line in lines)
     assert listing["datasets"][0]["audio_count"] == 8
 
@@ -75,7 +76,8 @@ def _raw_post(base: str, headers: dict[str, str], head: bytes, chunks) -> bytes:
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
 def test_oversized_body_is_refused_without_reading_it(live_server, chunked):
-    with httpx.Client(base_url=live_server) as client:
+    base, _ = live_server
+    with httpx.Client(base_url=base) as client:
         headers = login(client, "admin", ADMIN_PASSWORD)
     total = 200 * 1024 * 1024  # four times the default limit; never fully sent
     framing = b"Transfer-Encoding: chunked" if chunked else f"Content-Length: {total}".encode()
@@ -86,6 +88,6 @@ def test_oversized_body_is_refused_without_reading_it(live_server, chunked):
     part = b'--b\r\nContent-Disposition: form-data; name="audio"; filename="a.wav"\r\n\r\n'
     blocks = [part] + [bytes(1024 * 1024)] * 200
     body = (b"%x\r\n" % len(b) + b + b"\r\n" if chunked else b for b in blocks)
-    reply = _raw_post(live_server, headers, head, body)
+    reply = _raw_post(base, headers, head, body)
     assert reply.startswith(b"HTTP/1.1 413"), reply[:200]
     assert b"limit" in reply

@@ -56,7 +56,7 @@ def test_two_workers_share_jobs_and_a_lost_job_resumes_on_the_survivor(
     cluster, redis_server, scale_settings
 ):
     api, workers = cluster
-    first = api.start(epochs=3, save_every_steps=2)
+    first = api.start(epochs=2, save_every_steps=2)
     second = api.start(epochs=1)
     jobs = [api.wait(j, at_step(1)) for j in (first, second)]
     assert jobs[0]["worker_id"] != jobs[1]["worker_id"]

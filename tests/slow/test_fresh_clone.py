@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import free_port, without_bytecode_cache
 from tests.factories import read_pcm, readme_block
 
 pytestmark = pytest.mark.slow
@@ -25,6 +25,7 @@ INSTALL_TIMEOUT = 900
 def _environment(port: int) -> dict[str, str]:
     """A user's shell: no test data dir or admin password, so the README's defaults apply."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VOICESMITH_", "VIRTUAL_ENV"))}
+    env = without_bytecode_cache(env)  # a clone's venv compiles as the user's would
     # The eight sample clips are below the default 10-clip minimum, as the README says.
     return {
         **env,
