@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     voice_cache_items: int = Field(default=4, ge=1)
     voice_cache_mb: float = Field(default=2048.0, gt=0)
     synthesis_threads: int = Field(default=2, ge=1)
+    # Whether a completed job also makes an int8 copy of model.onnx (kept only when faster);
+    # off saves its calibration (a minute on CPU for a full-size voice) after every job.
+    int8_copy: bool = True
     # auto: the int8 model when training left one, else model.onnx, else PyTorch.
     synthesis_backend: Literal["auto", "onnx-int8", "onnx", "torch"] = "auto"
     # tcp://HOST:PORT: `voicesmith serve` also runs the Wyoming (Home Assistant) server there.

@@ -77,6 +77,7 @@ class RunSpec:
     # the worker raises it when it halves batch_size after running out of memory.
     grad_accum_steps: int = 1
     memory_limit_mb: int | None = None  # the data memory cap on CPU hosts; None is none
+    int8: bool = True  # make model.int8.onnx after the export
 
 
 def write_spec(job_dir: Path, spec: dict[str, Any]) -> None:

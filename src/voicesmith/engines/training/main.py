@@ -114,7 +114,7 @@ def train_job(job_dir: Path, spec: RunSpec, progress: Progress, stop: StopReques
     if not stop.requested:  # a cancel that came after the last step skips the optional export
         progress.phase("exporting")
         stop.mode = "now"  # the model is saved: a stop may cut the export short
-        export_after_training(job_dir, promoted_checkpoint(job_dir))
+        export_after_training(job_dir, promoted_checkpoint(job_dir), int8=spec.int8)
         stop.shield()
         if watcher.scorer is None:  # scored runs measured it at every evaluation
             intelligibility.record(spec, job_dir, trainer.config.test_sentences or [], progress)
@@ -154,11 +154,13 @@ def promoted_checkpoint(job_dir: Path) -> Path | None:
     return path if path is not None and path.is_file() else None
 
 
-def export_after_training(job_dir: Path, checkpoint: Path | None = None) -> None:
+def export_after_training(
+    job_dir: Path, checkpoint: Path | None = None, *, int8: bool = True
+) -> None:
     """Export model.onnx at the end of a run; a failure only costs speed, so it is a warning."""
     started = time.monotonic()
     try:
-        said = export_voice(job_dir, checkpoint)
+        said = export_voice(job_dir, checkpoint, int8=int8)
     except KeyboardInterrupt:  # SIGTERM: the run is done, only the export is given up
         print("ONNX export stopped; synthesis will use PyTorch")
         return
