@@ -10,6 +10,7 @@ from voicesmith.auth import service as auth_service
 from voicesmith.auth.models import Role, User
 from voicesmith.deps import SessionDep
 from voicesmith.errors import BadInput
+from voicesmith.synthesis import catalog, sharing
 from voicesmith.synthesis import service as synthesis_service
 from voicesmith.synthesis.http import SynthDep, audio_response
 from voicesmith.web.render import fragment, html
@@ -18,9 +19,9 @@ from voicesmith.web.session import ActionAdmin, ActionUser
 router = APIRouter()
 
 
-def voices_context(session: Session) -> dict[str, Any]:
-    """The voices that can speak, and the aliases naming them, marked when served on Wyoming."""
-    voices = synthesis_service.list_voices(session=session)
+def voices_context(session: Session, user: User) -> dict[str, Any]:
+    """The voices the user may speak, and the aliases naming them, marked when on Wyoming."""
+    voices = catalog.list_voices(session=session, audience=sharing.audience_of(user))
     aliases = sorted(
         (alias, v["job_id"], alias in v["wyoming_aliases"])
         for v in voices
@@ -86,7 +87,7 @@ def delete_user(
 
 def _aliases_panel(request: Request, session: Session, admin: User) -> Response:
     """The aliases table, re-rendered, and the voice picker beside it, which names voices so."""
-    context = {**voices_context(session), "user": admin, "oob": True}
+    context = {**voices_context(session, admin), "user": admin, "oob": True}
     return html(fragment(request, "_aliases.html", context))
 
 
@@ -135,12 +136,18 @@ def delete_alias(request: Request, alias: str, session: SessionDep, admin: Actio
 def speak(
     session: SessionDep,
     synth: SynthDep,
-    _user: ActionUser,
+    user: ActionUser,
     voice: Annotated[str, Form(max_length=256)] = "",
     text: Annotated[str, Form(max_length=1_000_000)] = "",
 ) -> Response:
     """Speak: the text as a WAV in the chosen voice, as POST /api/v1/synthesize-trained."""
     if not voice:
         raise BadInput("pick a voice; train one on the Training tab first")
-    audio = synthesis_service.speak(session=session, synth=synth, voices=(voice,), text=text)
+    audio = synthesis_service.speak(
+        session=session,
+        synth=synth,
+        audience=sharing.audience_of(user),
+        voices=(voice,),
+        text=text,
+    )
     return audio_response(audio)
