@@ -66,16 +66,16 @@ def describe(row: VoiceSharing | None, names: dict[int, str]) -> dict[str, objec
 
 def usernames(*, session: Session) -> dict[int, str]:
     """Every user's name by id."""
-    return dict(session.execute(select(User.id, User.username)).tuples())
+    return {user_id: name for user_id, name in session.execute(select(User.id, User.username))}
 
 
 def set_sharing(
     *, session: Session, name: str, mode: str, users: list[str], changed_by: str
 ) -> dict[str, object]:
     """Share a voice (job id or alias) with nobody, named users, or everyone; who did is kept."""
+    ids = _user_ids(session=session, mode=_mode(mode), users=users)
     if session.get(VoiceAlias, name) is None and session.get(Job, name) is None:
         raise NotFound(f"voice '{name}' does not exist; GET /api/v1/voices lists the voices")
-    ids = _user_ids(session=session, mode=_mode(mode), users=users)
     row = session.get(VoiceSharing, name) or VoiceSharing(voice=name)
     row.mode, row.changed_by, row.changed_at = mode, changed_by, utcnow()
     row.users = [VoiceShare(voice=name, user_id=i) for i in ids]
@@ -101,9 +101,8 @@ def _user_ids(*, session: Session, mode: Sharing, users: list[str]) -> list[int]
         raise BadInput(
             "mode 'users' needs at least one user in 'users'; 'private' shares with none"
         )
-    found = dict(
-        session.execute(select(User.username, User.id).where(User.username.in_(wanted))).tuples()
-    )
+    query = select(User.username, User.id).where(User.username.in_(wanted))
+    found = {name: user_id for name, user_id in session.execute(query)}
     unknown = [u for u in wanted if u not in found]
     if unknown:
         listed = ", ".join(f"'{u[:64]}'" for u in unknown[:5])
