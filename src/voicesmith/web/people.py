@@ -27,7 +27,19 @@ def voices_context(session: Session, user: User) -> dict[str, Any]:
         for v in voices
         for alias in v["aliases"]
     )
-    return {"voices": voices, "aliases": aliases}
+    return {"voices": voices, "aliases": aliases, "sharing": _sharing_rows(voices)}
+
+
+def _sharing_rows(voices: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each voice name with its owner and sharing, as the admin's list gives them."""
+    rows = []
+    for v in voices:
+        if "sharing" not in v:
+            continue  # a plain user's list carries no sharing
+        named = [(v["job_id"], v["sharing"])] + sorted(v["alias_sharing"].items())
+        for name, shared in named:
+            rows.append({"name": name, "job_id": v["job_id"], "owner": v["owner"], **shared})
+    return rows
 
 
 def _role(value: str) -> Role:
@@ -130,6 +142,25 @@ def delete_alias(request: Request, alias: str, session: SessionDep, admin: Actio
     """Remove an alias."""
     synthesis_service.delete_alias(session=session, alias=alias)
     return _aliases_panel(request, session, admin)
+
+
+@router.post("/admin/voices/sharing/{name}")
+def set_sharing(
+    request: Request,
+    name: str,
+    session: SessionDep,
+    admin: ActionAdmin,
+    mode: Annotated[str, Form(max_length=32)] = "",
+    users: Annotated[str, Form(max_length=65_536)] = "",
+) -> Response:
+    """Share a voice name with nobody, the users listed (comma-separated), or everyone."""
+    # The users box is always sent; it counts only when the mode is 'users'.
+    names = [u.strip() for u in users.replace(",", " ").split()] if mode == "users" else []
+    sharing.set_sharing(
+        session=session, name=name, mode=mode, users=names, changed_by=admin.username
+    )
+    context = {**voices_context(session, admin), "user": admin}
+    return html(fragment(request, "_sharing.html", context))
 
 
 @router.post("/playground/speak")
