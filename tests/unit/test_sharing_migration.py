@@ -39,12 +39,13 @@ def test_voices_from_before_the_migration_are_shared_with_everyone(tmp_path):
         session.commit()
         modes = {row.voice: row.mode for row in session.query(VoiceSharing)}
         assert modes == {"old_job": "everyone", "narrator": "everyone"}
-        old, new = session.get(Job, "old_job"), session.get(Job, "new_job")
-        assert old.owner is None and new.owner == "admin"
-        for name, job, expected in (("old_job", old, True), ("narrator", old, True)):
-            assert sharing.may_use(session=session, audience=PLAIN, name=name, job=job) is expected
-        # A voice made after the migration has no row: private to all but admins and its owner.
-        assert not sharing.may_use(session=session, audience=PLAIN, name="new_job", job=new)
-        owner = sharing.Audience(username="admin", user_id=1, admin=False)
-        assert sharing.may_use(session=session, audience=owner, name="new_job", job=new)
-        assert sharing.may_use(session=session, audience=sharing.LOCAL, name="new_job", job=new)
+        assert session.get(Job, "old_job").owner is None
+        assert session.get(Job, "new_job").owner == "admin"
+        for name in ("old_job", "narrator"):
+            assert sharing.may_use(session=session, audience=PLAIN, name=name)
+        # A voice made after the migration has no row: private to all but admins.
+        assert not sharing.may_use(session=session, audience=PLAIN, name="new_job")
+        # Not even to a plain user who took the name of its owner's deleted account.
+        heir = sharing.Audience(username="admin", user_id=9, admin=False)
+        assert not sharing.may_use(session=session, audience=heir, name="new_job")
+        assert sharing.may_use(session=session, audience=sharing.LOCAL, name="new_job")

@@ -25,8 +25,8 @@ def list_voices(*, session: Session, audience: Audience) -> list[dict[str, objec
     for job in jobs:
         if not has_model(job):
             continue
-        mine = [r for r in rows if r.job_id == job.id and _may(session, audience, r.alias, job)]
-        own = _may(session, audience, job.id, job)
+        mine = [r for r in rows if r.job_id == job.id and _may(session, audience, r.alias)]
+        own = _may(session, audience, job.id)
         if not own and not mine:
             continue
         voice = _voice(job, mine, own)
@@ -40,9 +40,9 @@ def list_voices(*, session: Session, audience: Audience) -> list[dict[str, objec
     return voices
 
 
-def _may(session: Session, audience: Audience, name: str, job: Job) -> bool:
-    """Whether the audience may use this name of the job's voice."""
-    return sharing.may_use(session=session, audience=audience, name=name, job=job)
+def _may(session: Session, audience: Audience, name: str) -> bool:
+    """Whether the audience may use this voice name."""
+    return sharing.may_use(session=session, audience=audience, name=name)
 
 
 def _voice(job: Job, aliases: list[VoiceAlias], own: bool) -> dict[str, object]:

@@ -42,7 +42,7 @@ def published_voices(*, session: Session) -> list[PublishedVoice]:
         job = session.get(Job, row.job_id)
         if job is None or job.status != JobStatus.COMPLETED or not has_model(job):
             continue  # a deleted or retrained job is no voice; the alias stays for the admin
-        if not sharing.may_use(session=session, audience=sharing.ANYONE, name=row.alias, job=job):
+        if not sharing.may_use(session=session, audience=sharing.ANYONE, name=row.alias):
             continue  # Wyoming has no users: only voices shared with everyone are heard
         voices.append(_published(row, job))
     return voices

@@ -142,7 +142,7 @@ def resolve_voice(*, session: Session, audience: Audience, name: str) -> VoiceRe
     job_id = alias.job_id if alias else name
     job = session.get(Job, job_id)
     # Unshared reads exactly as unknown, so a plain user cannot learn which names exist.
-    if job is None or not sharing.may_use(session=session, audience=audience, name=name, job=job):
+    if job is None or not sharing.may_use(session=session, audience=audience, name=name):
         raise NotFound(f"voice '{name}' does not exist; GET /api/v1/voices lists the voices")
     if job.status != JobStatus.COMPLETED:
         raise Conflict(f"job '{job_id}' is {job.status}; it becomes a voice once it completes")

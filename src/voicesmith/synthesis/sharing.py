@@ -34,9 +34,11 @@ def audience_of(user: User) -> Audience:
     return Audience(user.username, user.id, user.role == Role.ADMIN.value)
 
 
-def may_use(*, session: Session, audience: Audience, name: str, job: Job) -> bool:
-    """Whether the audience may see and speak the voice `name` (a job id or alias) of `job`."""
-    if audience.admin or (job.owner is not None and job.owner == audience.username):
+def may_use(*, session: Session, audience: Audience, name: str) -> bool:
+    """Whether the audience may see and speak the voice `name` (a job id or alias)."""
+    # The owner is an admin when training; no rule of its own, as a name freed by deleting
+    # that account could be taken by a plain user who would then inherit it.
+    if audience.admin:
         return True
     row = session.get(VoiceSharing, name)
     if row is None:  # a voice made after sharing existed and never shared
