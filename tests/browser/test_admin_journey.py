@@ -363,7 +363,7 @@ def test_a_new_alias_reaches_the_voice_picker_without_a_reload(admin_page: Page)
     )
     admin_page.get_by_role("textbox", name="Alias").fill("narrator")
     admin_page.get_by_role("button", name="Set alias").click()
-    expect(admin_page.get_by_role("rowheader", name="narrator")).to_be_visible()
+    expect(admin_page.get_by_role("rowheader", name="narrator", exact=True)).to_be_visible()
     expect(admin_page.locator("#voice option").first).to_contain_text(f"{ALIAS}, narrator")
 
 
