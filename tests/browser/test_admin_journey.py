@@ -317,6 +317,30 @@ def test_the_voice_downloads_for_coqui_and_says_why_not_for_piper(admin_page: Pa
     expect(section.locator(".error")).to_be_empty()
 
 
+def test_share_the_voice_on_the_voices_tab(admin_page: Page, fresh_context: BrowserContext):
+    user = fresh_context.new_page()
+    log_in(user, USER, USER_PASSWORD)
+    # A new voice and its new alias are private: the plain user has nothing to pick yet.
+    expect(user.get_by_label("Voice").locator("option")).to_have_text(["No trained voice yet"])
+    admin_page.goto("/admin/voices")
+    row = admin_page.locator(f"#sharing tr[data-voice='{ALIAS}']")
+    expect(row).to_have_attribute("data-sharing", "private")
+    row.get_by_label(f"Sharing of {ALIAS}", exact=True).select_option("users")
+    row.get_by_label(f"Users to share {ALIAS} with", exact=True).fill("nobody-here")
+    row.get_by_role("button", name=f"Save sharing of {ALIAS}").click()
+    expect(row.get_by_role("alert")).to_contain_text("no such user: 'nobody-here'")
+    row.get_by_label(f"Sharing of {ALIAS}", exact=True).select_option("everyone")
+    row.get_by_role("button", name=f"Save sharing of {ALIAS}").click()
+    row = admin_page.locator(f"#sharing tr[data-voice='{ALIAS}']")
+    expect(row).to_have_attribute("data-sharing", "everyone")
+    expect(row).to_contain_text("set by admin")
+    # The job id is a name of its own and stays private.
+    job_row = admin_page.locator("#sharing tbody tr").first
+    expect(job_row).to_have_attribute("data-sharing", "private")
+    user.reload()
+    expect(user.get_by_label("Voice").locator("option")).to_have_text([ALIAS])
+
+
 def test_a_plain_user_speaks_in_the_playground(fresh_context: BrowserContext):
     page = fresh_context.new_page()
     log_in(page, USER, USER_PASSWORD)
@@ -339,7 +363,7 @@ def test_a_new_alias_reaches_the_voice_picker_without_a_reload(admin_page: Page)
     )
     admin_page.get_by_role("textbox", name="Alias").fill("narrator")
     admin_page.get_by_role("button", name="Set alias").click()
-    expect(admin_page.get_by_role("rowheader", name="narrator")).to_be_visible()
+    expect(admin_page.get_by_role("rowheader", name="narrator", exact=True)).to_be_visible()
     expect(admin_page.locator("#voice option").first).to_contain_text(f"{ALIAS}, narrator")
 
 

@@ -10,6 +10,7 @@ from urllib.parse import quote
 from tests.hardening.kit import Kit, as_zip, bomb_zip, lying_zip, many_entries_zip, symlink_zip
 
 API = "/api/v1/admin/training"
+VOICES = "/api/v1/admin/voices"
 SQL = "x' OR '1'='1' --"
 DROP = "base'; DROP TABLE clips; --"
 TRAVERSAL = quote("../../etc/passwd", safe="")
@@ -132,6 +133,13 @@ JSON_CASES = [
     Bad("speak-format-exe", "json", "POST", "/api/v1/synthesize", _json({"text": "Hi.", "format": "exe"}), needle="format"),
     Bad("speak-text-too-long", "json", "POST", "/api/v1/synthesize", _json({"text": "word " * 2000}), needle="limit"),
     Bad("speak-job-id-number", "json", "POST", "/api/v1/synthesize-trained", _json({"text": "Hi.", "job_id": 7}), needle="job_id"),
+    Bad("sharing-mode-unknown", "json", "PUT", f"{VOICES}/myvoice/sharing", _json({"mode": "friends"}), needle="mode must be one of"),
+    Bad("sharing-mode-number", "json", "PUT", f"{VOICES}/myvoice/sharing", _json({"mode": 3}), needle="mode"),
+    Bad("sharing-mode-missing", "json", "PUT", f"{VOICES}/myvoice/sharing", _json({"users": ["alice"]}), needle="mode"),
+    Bad("sharing-users-not-a-list", "json", "PUT", f"{VOICES}/myvoice/sharing", _json({"mode": "users", "users": "alice"}), needle="users"),
+    Bad("sharing-users-empty", "json", "PUT", f"{VOICES}/myvoice/sharing", _json({"mode": "users", "users": []}), needle="at least one user"),
+    Bad("sharing-users-with-private", "json", "PUT", f"{VOICES}/myvoice/sharing", _json({"mode": "private", "users": ["alice"]}), needle="only with mode 'users'"),
+    Bad("sharing-users-10000", "json", "PUT", f"{VOICES}/myvoice/sharing", _json({"mode": "users", "users": ["alice"] * 10_000}), needle="users"),
     Bad("user-role-root", "json", "POST", "/api/v1/admin/users", _json({"username": "bob", "password": "long-enough-pw", "role": "root"}), needle="role"),
     Bad("login-username-list", "json", "POST", "/api/v1/auth/login", _json({"username": ["admin"], "password": "x"}), needle="username", auth="none"),
 ]
@@ -162,6 +170,11 @@ IDENTIFIER_CASES = [
     Bad("alias-sql-put", "identifier", "PUT", f"/api/v1/admin/voices/{quote(SQL)}", _json({"job_id": "nope"}), needle="alias"),
     Bad("alias-traversal-delete", "identifier", "DELETE", f"/api/v1/admin/voices/{TRAVERSAL}", expect=(404,), needle=""),
     Bad("alias-job-sql", "identifier", "PUT", "/api/v1/admin/voices/myvoice", _json({"job_id": DROP, "checkpoint": "../../x.pth"}), expect=(404,), needle="does not exist"),
+    Bad("sharing-unknown-voice", "identifier", "PUT", f"{VOICES}/{quote(SQL)}/sharing", _json({"mode": "everyone"}), expect=(404,), needle="does not exist"),
+    Bad("sharing-unknown-user", "identifier", "PUT", f"{VOICES}/myvoice/sharing", _json({"mode": "users", "users": ["alice", DROP]}), needle="no such user"),
+    Bad("sharing-user-traversal", "identifier", "PUT", f"{VOICES}/myvoice/sharing", _json({"mode": "users", "users": ["../../root"]}), needle="no such user"),
+    Bad("speak-unshared-as-user", "identifier", "POST", "/api/v1/synthesize-trained", _json({"text": "Hi.", "job_id": "myvoice"}), expect=(404,), needle="does not exist", auth="user"),
+    Bad("openai-unshared-as-user", "identifier", "POST", "/v1/audio/speech", _json({"input": "Hi.", "voice": "myvoice"}), expect=(404,), needle="does not exist", auth="user"),
     Bad("username-sql-create", "identifier", "POST", "/api/v1/admin/users", _json({"username": DROP, "password": "long-enough-pw"}), needle="username"),
     Bad("username-traversal-create", "identifier", "POST", "/api/v1/admin/users", _json({"username": "../../root", "password": "long-enough-pw"}), needle="username"),
     Bad("username-sql-patch", "identifier", "PATCH", f"/api/v1/admin/users/{quote(SQL)}", _json({"role": "admin"}), expect=(404,), needle="user"),
@@ -177,6 +190,7 @@ SIZE_CASES = [
     Bad("header-200kb", "size", "GET", "/api/v1/health", lambda k: {"headers": {"X-Junk": "a" * 200_000}}, expect=(431,), needle="headers"),
     Bad("header-500-fields", "size", "GET", f"{API}/datasets", lambda k: {"headers": {f"X-H{n}": "a" for n in range(500)}}, expect=(431,), needle="headers"),
     Bad("no-token", "auth", "POST", UPLOAD, lambda k: k.upload(k.wav), expect=(401,), needle="bearer", auth="none"),
+    Bad("sharing-as-plain-user", "auth", "PUT", f"{VOICES}/myvoice/sharing", _json({"mode": "everyone"}), expect=(403,), needle="admin", auth="user"),
     Bad("user-token-on-admin-route", "auth", "POST", UPLOAD, lambda k: k.upload(k.wav), expect=(403,), needle="admin", auth="user"),
     Bad("cookie-form-without-session", "auth", "POST", "/admin/training/upload", lambda k: k.upload(k.wav), expect=(401, 403), needle="", auth="none"),
     Bad("unknown-route", "auth", "GET", "/api/v1/../../etc/passwd", expect=(404,), needle="endpoint"),

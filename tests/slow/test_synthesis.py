@@ -29,10 +29,19 @@ def decoded_seconds(content: bytes) -> float:
         return samples / stream.codec_context.sample_rate
 
 
+def share(server: Api, name: str, mode: str = "everyone", users: tuple[str, ...] = ()) -> None:
+    """Share a voice name as an admin; new voices start private."""
+    body = {"mode": mode, "users": list(users)}
+    url = f"/api/v1/admin/voices/{name}/sharing"
+    response = server.client.put(url, json=body, headers=server.headers)
+    assert response.status_code == 200, response.text
+
+
 @pytest.fixture(scope="session")
 def voice(server: Api, tiny_job) -> str:
-    """The tiny job's id: a voice."""
+    """The tiny job's id: a voice, shared with everyone."""
     assert tiny_job["job"]["status"] == "completed"
+    share(server, tiny_job["job"]["job_id"])
     return tiny_job["job"]["job_id"]
 
 
@@ -84,6 +93,7 @@ def test_int8_and_torch_give_the_same_length(server, user):
     job_dir = server.data_dir / "training_runs" / job_id
     # A tiny decoder's int8 copy is slower and rough, so training left none; force one.
     assert quantize_int8(job_dir, min_snr_db=0, min_speedup=0).kept
+    share(server, job_id)
     onnx = server.client.post(SPEAK, json={"text": THREE, "job_id": job_id}, headers=user)
     assert onnx.headers["x-voicesmith-backend"] == "onnx-int8"
     # Without the ONNX files the same weights load in PyTorch (pinned: a new cache entry).
@@ -95,6 +105,7 @@ def test_int8_and_torch_give_the_same_length(server, user):
         json={"job_id": job_id, "checkpoint": best},
         headers=server.headers,
     )
+    share(server, "pinned", "users", ("listener",))
     torch = server.client.post(SPEAK, json={"text": THREE, "job_id": "pinned"}, headers=user)
     assert torch.headers["x-voicesmith-backend"] == "torch"
     assert decoded_seconds(torch.content) == pytest.approx(decoded_seconds(onnx.content), rel=0.05)
@@ -105,6 +116,10 @@ def test_aliases_are_voices(server, voice, user):
         "/api/v1/admin/voices/narrator", json={"job_id": voice}, headers=server.headers
     )
     assert put.json()["alias"] == "narrator"
+    # A new alias is private: a plain user neither hears nor sees it until it is shared.
+    hidden = server.client.post(SPEAK, json={"text": "Hi.", "job_id": "narrator"}, headers=user)
+    assert hidden.status_code == 404 and "does not exist" in hidden.json()["detail"]
+    share(server, "narrator", "users", ("listener",))
     listed = server.client.get("/api/v1/voices", headers=user).json()
     entry = next(v for v in listed["voices"] if v["job_id"] == voice)
     assert "narrator" in entry["aliases"] and entry["onnx"] is True and entry["int8"] is False
@@ -167,8 +182,11 @@ def test_bad_requests_are_explained(server, voice, user, body, status, needle):
 def test_unfinished_job_is_409(server, user):
     job_id = server.start(epochs=1)
     server.post(job_id, "cancel")
-    response = server.client.post(SPEAK, json={"text": "Hi.", "job_id": job_id}, headers=user)
+    body = {"text": "Hi.", "job_id": job_id}
+    response = server.client.post(SPEAK, json=body, headers=server.headers)
     assert response.status_code == 409 and "becomes a voice" in response.json()["detail"]
+    # To a plain user it is not shared, so it reads as unknown rather than unfinished.
+    assert server.client.post(SPEAK, json=body, headers=user).status_code == 404
 
 
 def test_unknown_characters_are_dropped_and_reported(server, voice, user):

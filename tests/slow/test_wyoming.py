@@ -30,14 +30,19 @@ TEXT = " ".join(SENTENCES)
 
 @pytest.fixture(scope="module")
 def http(server, tiny_job: dict) -> tuple[httpx.Client, dict, Path, str]:
-    """The session's live server and tiny voice, aliased `home` (published) and `private`."""
+    """The tiny voice aliased `home` (published), `private`, and `unshared` (published, private)."""
     job_id = tiny_job["job"]["job_id"]
-    for alias, published in (("home", True), ("private", False)):
+    for alias, published in (("home", True), ("private", False), ("unshared", True)):
         body = {"job_id": job_id, "wyoming": published}
         response = server.client.put(
             f"/api/v1/admin/voices/{alias}", json=body, headers=server.headers
         )
         assert response.status_code == 200 and response.json()["wyoming"] is published
+    # Wyoming has no users, so it serves only published voices shared with everyone.
+    for alias in ("home", "private"):
+        url = f"/api/v1/admin/voices/{alias}/sharing"
+        shared = server.client.put(url, json={"mode": "everyone"}, headers=server.headers)
+        assert shared.status_code == 200, shared.text
     return server.client, server.headers, server.data_dir, job_id
 
 
@@ -100,7 +105,7 @@ def test_streaming_sends_audio_before_the_last_sentence(port: int) -> None:
     assert types[-2:] == ["audio-stop", "synthesize-stopped"] and types.count("audio-start") == 1
 
 
-@pytest.mark.parametrize("voice", ["private", "nope", "JOB_ID"])
+@pytest.mark.parametrize("voice", ["private", "unshared", "nope", "JOB_ID"])
 def test_an_unpublished_voice_is_an_error_not_another_voice(port: int, http, voice: str) -> None:
     voice = http[3] if voice == "JOB_ID" else voice  # a job id is not a published name
     [event] = run_async(exchange(port, synthesize("Hello.", voice).event(), until=("error",)))
@@ -130,11 +135,12 @@ def test_the_voices_tab_publishes_and_unpublishes(port: int, http) -> None:
     headers = {"X-CSRF-Token": web_login(client, "admin", ADMIN_PASSWORD)}
     page = client.get("/admin/voices").text
     assert "Home Assistant (Wyoming)" in page and "tcp://127.0.0.1:10200" in page
-    assert page.count('data-wyoming="published"') == 1
+    # `home` and `unshared` are published; `unshared` is not heard, being private.
+    assert page.count('data-wyoming="published"') == 2
     url = "/admin/voices/aliases/private/wyoming"
     panel = client.post(url, data={"publish": "true"}, headers=headers)
-    assert panel.status_code == 200 and panel.text.count('data-wyoming="published"') == 2
+    assert panel.status_code == 200 and panel.text.count('data-wyoming="published"') == 3
     [event] = run_async(exchange(port, Describe().event(), until=("info",)))
     assert [v.name for v in Info.from_event(event).tts[0].voices] == ["home", "private"]
     panel = client.post(url, data={"publish": "false"}, headers=headers)
-    assert panel.text.count('data-wyoming="published"') == 1
+    assert panel.text.count('data-wyoming="published"') == 2

@@ -21,6 +21,7 @@ def synth(
     """Speak text in a trained voice into an audio file, without a server."""
     from voicesmith.synthesis import formats
     from voicesmith.synthesis.service import Synthesizer, speak
+    from voicesmith.synthesis.sharing import LOCAL
 
     settings = settings_for(data_dir)
     fmt = output.suffix.lstrip(".").lower() or "wav"
@@ -35,6 +36,7 @@ def synth(
             lambda: speak(
                 session=session,
                 synth=synthesizer,
+                audience=LOCAL,
                 voices=(voice,),
                 text=text,
                 fmt=fmt,

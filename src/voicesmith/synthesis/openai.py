@@ -4,7 +4,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from voicesmith.deps import CurrentUser, SessionDep
-from voicesmith.synthesis import service
+from voicesmith.synthesis import service, sharing
 from voicesmith.synthesis.http import SynthDep, audio_response
 from voicesmith.synthesis.schemas import SpeechRequest
 
@@ -13,12 +13,13 @@ router = APIRouter(prefix="/v1", tags=["openai"])
 
 @router.post("/audio/speech", response_class=Response)
 def speech(
-    body: SpeechRequest, _user: CurrentUser, session: SessionDep, synth: SynthDep
+    body: SpeechRequest, user: CurrentUser, session: SessionDep, synth: SynthDep
 ) -> Response:
-    """Speak `input` in the named voice, as OpenAI's API does."""
+    """Speak `input` in the named voice, as OpenAI's API does; unshared voices are 404."""
     audio = service.speak(
         session=session,
         synth=synth,
+        audience=sharing.audience_of(user),
         # Some clients only let you set `model`, so it names the voice when `voice` does not.
         voices=(body.voice, body.model),
         text=body.input,

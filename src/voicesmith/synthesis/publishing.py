@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from voicesmith.engines.runfiles import model_language
 from voicesmith.errors import NotFound
-from voicesmith.synthesis import service
+from voicesmith.synthesis import service, sharing
 from voicesmith.synthesis.models import VoiceAlias
 from voicesmith.training.models import Job, JobStatus
 from voicesmith.training.service import has_model
@@ -35,13 +35,15 @@ class PublishedSpeech:
 
 
 def published_voices(*, session: Session) -> list[PublishedVoice]:
-    """Aliases marked for Wyoming whose job is a completed voice, by name."""
+    """Aliases marked for Wyoming, shared with everyone, whose job is a completed voice."""
     query = select(VoiceAlias).where(VoiceAlias.wyoming.is_(True)).order_by(VoiceAlias.alias)
     voices = []
     for row in session.scalars(query):
         job = session.get(Job, row.job_id)
         if job is None or job.status != JobStatus.COMPLETED or not has_model(job):
             continue  # a deleted or retrained job is no voice; the alias stays for the admin
+        if not sharing.may_use(session=session, audience=sharing.ANYONE, name=row.alias):
+            continue  # Wyoming has no users: only voices shared with everyone are heard
         voices.append(_published(row, job))
     return voices
 
@@ -71,12 +73,12 @@ def published_name(*, session: Session, name: str | None) -> str:
     if name is None:
         raise NotFound(
             "no voice is published over Wyoming; PUT /api/v1/admin/voices/{alias} "
-            "with wyoming: true publishes one"
+            "with wyoming: true, and PUT .../{alias}/sharing with mode 'everyone', publishes one"
         )
     if name not in names:
         raise NotFound(
             f"voice '{name}' is not published over Wyoming; an admin publishes it with "
-            f"PUT /api/v1/admin/voices/{name} and wyoming: true"
+            f"PUT /api/v1/admin/voices/{name} and wyoming: true, shared with everyone"
         )
     return name
 
@@ -87,9 +89,15 @@ def speak_published(
     """Text in a published voice as PCM chunks; each chunk is synthesized when it is read."""
     with sessions() as session:
         voice = published_name(session=session, name=name)
-        ref = service.resolve_voice(session=session, name=voice)
+        ref = service.resolve_voice(session=session, audience=sharing.ANYONE, name=voice)
         audio = service.speak(
-            session=session, synth=synth, voices=(voice,), text=text, fmt="pcm", stream=True
+            session=session,
+            synth=synth,
+            audience=sharing.ANYONE,
+            voices=(voice,),
+            text=text,
+            fmt="pcm",
+            stream=True,
         )
     assert audio.chunks is not None, "a streamed answer has chunks"
     return PublishedSpeech(voice=voice, rate=synth.voice(ref).sample_rate, chunks=audio.chunks)

@@ -3,10 +3,15 @@
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
-from voicesmith.deps import CurrentUser, SessionDep, SettingsDep, require_admin
-from voicesmith.synthesis import service
+from voicesmith.deps import CurrentAdmin, CurrentUser, SessionDep, SettingsDep, require_admin
+from voicesmith.synthesis import catalog, service, sharing
 from voicesmith.synthesis.http import SynthDep, audio_response
-from voicesmith.synthesis.schemas import AliasRequest, SpeakRequest, TrainedSpeakRequest
+from voicesmith.synthesis.schemas import (
+    AliasRequest,
+    SharingRequest,
+    SpeakRequest,
+    TrainedSpeakRequest,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["synthesis"])
 admin_router = APIRouter(
@@ -16,12 +21,13 @@ admin_router = APIRouter(
 
 @router.post("/synthesize-trained", response_class=Response)
 def synthesize_trained(
-    body: TrainedSpeakRequest, _user: CurrentUser, session: SessionDep, synth: SynthDep
+    body: TrainedSpeakRequest, user: CurrentUser, session: SessionDep, synth: SynthDep
 ) -> Response:
-    """Speak text in a trained voice; any logged-in user may."""
+    """Speak text in a trained voice shared with the user; unshared voices are 404."""
     audio = service.speak(
         session=session,
         synth=synth,
+        audience=sharing.audience_of(user),
         voices=(body.job_id,),
         text=body.text,
         fmt=body.format,
@@ -32,11 +38,12 @@ def synthesize_trained(
 
 
 @router.post("/synthesize", response_class=Response)
-def synthesize_base(body: SpeakRequest, _user: CurrentUser, synth: SynthDep) -> Response:
+def synthesize_base(body: SpeakRequest, user: CurrentUser, synth: SynthDep) -> Response:
     """Speak text with the configured base model."""
     audio = service.speak(
         session=None,
         synth=synth,
+        audience=sharing.audience_of(user),
         voices=(),
         text=body.text,
         fmt=body.format,
@@ -47,12 +54,12 @@ def synthesize_base(body: SpeakRequest, _user: CurrentUser, synth: SynthDep) -> 
 
 
 @router.get("/voices")
-def voices(_user: CurrentUser, session: SessionDep, settings: SettingsDep) -> dict[str, object]:
-    """Every voice that can speak: completed jobs, their aliases, and the base voice."""
+def voices(user: CurrentUser, session: SessionDep, settings: SettingsDep) -> dict[str, object]:
+    """The voices the user may speak (admins: all, with their sharing), and the base voice."""
     return {
         "status": "ok",
         "base_voice": settings.default_base_model,
-        "voices": service.list_voices(session=session),
+        "voices": catalog.list_voices(session=session, audience=sharing.audience_of(user)),
     }
 
 
@@ -79,6 +86,17 @@ def put_alias(alias: str, body: AliasRequest, session: SessionDep) -> dict[str, 
         "checkpoint": row.checkpoint,
         "wyoming": row.wyoming,
     }
+
+
+@admin_router.put("/{name}/sharing")
+def put_sharing(
+    name: str, body: SharingRequest, session: SessionDep, admin: CurrentAdmin
+) -> dict[str, object]:
+    """Share a voice (alias or job id) with nobody, the users named, or everyone."""
+    shared = sharing.set_sharing(
+        session=session, name=name, mode=body.mode, users=body.users, changed_by=admin.username
+    )
+    return {"status": "ok", "voice": name, **shared}
 
 
 @admin_router.delete("/{alias}")

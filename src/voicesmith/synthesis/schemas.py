@@ -1,6 +1,6 @@
 """Request bodies of the speech routes: ours, and OpenAI's speech body."""
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -42,3 +42,14 @@ class SpeechRequest(BaseModel):
     voice: str = Field(max_length=256)
     response_format: Literal["wav", "mp3", "opus", "flac", "pcm"] = "mp3"
     speed: float = Field(default=1.0, ge=0.25, le=4.0)
+
+
+class SharingRequest(BaseModel):
+    """Who besides admins may see and speak a voice."""
+
+    mode: str = Field(
+        max_length=32, description="'private', 'users' (the users named) or 'everyone'"
+    )
+    users: list[Annotated[str, Field(max_length=64)]] = Field(
+        default_factory=list, max_length=1000, description="usernames, for mode 'users'"
+    )

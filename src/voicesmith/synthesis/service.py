@@ -10,12 +10,12 @@ from sqlalchemy.orm import Session
 
 from voicesmith.config import Settings
 from voicesmith.engines import runfiles
-from voicesmith.engines.runfiles import INT8_ONNX_FILE, ONNX_FILE
 from voicesmith.errors import BadInput, Conflict, NotFound, Unavailable
-from voicesmith.synthesis import formats
+from voicesmith.synthesis import formats, sharing
 from voicesmith.synthesis import text as texts
 from voicesmith.synthesis.cache import VoiceCache
 from voicesmith.synthesis.models import VoiceAlias
+from voicesmith.synthesis.sharing import Audience
 from voicesmith.training.models import Job, JobStatus
 from voicesmith.training.service import has_model
 
@@ -70,14 +70,15 @@ def speak(
     *,
     session: Session | None,
     synth: "Synthesizer",
+    audience: Audience,
     voices: Sequence[str],
     text: str,
     fmt: str = "wav",
     speed: float = 1.0,
     stream: bool = False,
 ) -> Audio:
-    """Text as encoded audio in the first of `voices` that exists; none named: the base voice."""
-    ref = _speaking_voice(session=session, synth=synth, voices=voices, text=text)
+    """Text as audio in the first of `voices` the audience may use; none named: the base voice."""
+    ref = _speaking_voice(session=session, synth=synth, audience=audience, voices=voices, text=text)
     synth.check(text)
     if stream:
         return _streamed(synth, ref, text, fmt=fmt, speed=speed)
@@ -92,7 +93,12 @@ def speak(
 
 
 def _speaking_voice(
-    *, session: Session | None, synth: "Synthesizer", voices: Sequence[str], text: str
+    *,
+    session: Session | None,
+    synth: "Synthesizer",
+    audience: Audience,
+    voices: Sequence[str],
+    text: str,
 ) -> VoiceRef:
     """The voice a request names, or the base voice when it names none."""
     if not voices:
@@ -100,7 +106,7 @@ def _speaking_voice(
         synth.check(text)
         return base_voice(settings=synth.settings)
     assert session is not None, "a named voice is looked up in the database"
-    ref = resolve_first(session=session, names=voices)
+    ref = resolve_first(session=session, audience=audience, names=voices)
     session.commit()  # release the read transaction before the slow part
     return ref
 
@@ -120,22 +126,23 @@ def _streamed(synth: "Synthesizer", ref: VoiceRef, text: str, *, fmt: str, speed
     return Audio(formats.MEDIA_TYPES[fmt], synth.dropped(ref, text), voice.backend, chunks=chunks())
 
 
-def resolve_first(*, session: Session, names: Sequence[str]) -> VoiceRef:
-    """The first of the names that is a voice; NotFound names the first one."""
+def resolve_first(*, session: Session, audience: Audience, names: Sequence[str]) -> VoiceRef:
+    """The first of the names that is a voice the audience may use; NotFound names the first."""
     for name in names:
         try:
-            return resolve_voice(session=session, name=name)
+            return resolve_voice(session=session, audience=audience, name=name)
         except NotFound:
             continue
     raise NotFound(f"voice '{names[0]}' does not exist; GET /api/v1/voices lists the voices")
 
 
-def resolve_voice(*, session: Session, name: str) -> VoiceRef:
-    """A job id or alias as a voice; 404 when unknown, 409 when not completed."""
+def resolve_voice(*, session: Session, audience: Audience, name: str) -> VoiceRef:
+    """A job id or alias as a voice; 404 when unknown or not shared, 409 when not completed."""
     alias = session.get(VoiceAlias, name)
     job_id = alias.job_id if alias else name
     job = session.get(Job, job_id)
-    if job is None:
+    # Unshared reads exactly as unknown, so a plain user cannot learn which names exist.
+    if job is None or not sharing.may_use(session=session, audience=audience, name=name):
         raise NotFound(f"voice '{name}' does not exist; GET /api/v1/voices lists the voices")
     if job.status != JobStatus.COMPLETED:
         raise Conflict(f"job '{job_id}' is {job.status}; it becomes a voice once it completes")
@@ -167,7 +174,7 @@ def set_alias(
 ) -> VoiceAlias:
     """Point an alias at a completed job (optionally one checkpoint); wyoming None keeps it."""
     _validate_alias(alias)
-    ref = resolve_voice(session=session, name=job_id)
+    ref = resolve_voice(session=session, audience=sharing.LOCAL, name=job_id)
     if checkpoint is not None and not _is_checkpoint_of(ref.model_dir, checkpoint):
         raise BadInput(f"'{checkpoint}' is not a checkpoint of job '{job_id}'")
     if session.get(Job, alias) is not None:
@@ -200,6 +207,7 @@ def delete_alias(*, session: Session, alias: str) -> None:
     if row is None:
         raise NotFound(f"alias '{alias}' does not exist")
     session.delete(row)
+    sharing.forget(session=session, name=alias)
     session.commit()
 
 
@@ -217,33 +225,6 @@ def aliases_of(*, session: Session, job_id: str) -> list[str]:
     """The names a job's voice goes by."""
     query = select(VoiceAlias.alias).where(VoiceAlias.job_id == job_id).order_by(VoiceAlias.alias)
     return list(session.scalars(query))
-
-
-def list_voices(*, session: Session) -> list[dict[str, object]]:
-    """Completed jobs with a model, with their aliases."""
-    aliases: dict[str, list[str]] = {}
-    published: dict[str, list[str]] = {}
-    for row in session.scalars(select(VoiceAlias).order_by(VoiceAlias.alias)):
-        aliases.setdefault(row.job_id, []).append(row.alias)
-        if row.wyoming:
-            published.setdefault(row.job_id, []).append(row.alias)
-    jobs = session.scalars(
-        select(Job).where(Job.status == JobStatus.COMPLETED.value).order_by(Job.created_at.desc())
-    )
-    return [
-        {
-            "name": job.id,
-            "job_id": job.id,
-            "dataset": job.dataset_name,
-            "aliases": aliases.get(job.id, []),
-            "wyoming_aliases": published.get(job.id, []),
-            "created_at": job.finished_at,
-            "onnx": (Path(job.output_dir) / ONNX_FILE).is_file(),
-            "int8": (Path(job.output_dir) / INT8_ONNX_FILE).is_file(),
-        }
-        for job in jobs
-        if has_model(job)
-    ]
 
 
 class Synthesizer:

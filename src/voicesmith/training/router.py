@@ -5,7 +5,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, PlainTextResponse, StreamingResponse
 
-from voicesmith.deps import EnqueueTraining, SessionDep, SessionsDep, SettingsDep, require_admin
+from voicesmith.deps import (
+    CurrentAdmin,
+    EnqueueTraining,
+    SessionDep,
+    SessionsDep,
+    SettingsDep,
+    require_admin,
+)
 from voicesmith.training import checkpoints, exports, follow, service
 from voicesmith.training.http import event_response, voice_download
 from voicesmith.training.models import Job
@@ -47,11 +54,18 @@ def job_out(job: Job) -> JobOut:
 
 @router.post("/start")
 def start(
-    body: StartRequest, session: SessionDep, settings: SettingsDep, enqueue: EnqueueTraining
+    body: StartRequest,
+    session: SessionDep,
+    settings: SettingsDep,
+    enqueue: EnqueueTraining,
+    admin: CurrentAdmin,
 ) -> StartResponse:
-    """Validate a dataset and queue a fine-tuning job for it."""
+    """Validate a dataset and queue a fine-tuning job for it; its voice belongs to the admin."""
     job = service.submit(
-        session=session, settings=settings, request=body.model_dump(exclude_none=True)
+        session=session,
+        settings=settings,
+        request=body.model_dump(exclude_none=True),
+        owner=admin.username,
     )
     enqueue(job.id)
     return StartResponse(job_id=job.id, output_dir=job.output_dir, warnings=job.warnings or [])

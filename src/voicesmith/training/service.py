@@ -24,7 +24,9 @@ from voicesmith.transcripts.warnings import transcript_warnings
 MAX_LISTED = 10
 
 
-def submit(*, session: Session, settings: Settings, request: dict[str, Any]) -> Job:
+def submit(
+    *, session: Session, settings: Settings, request: dict[str, Any], owner: str | None = None
+) -> Job:
     """Validate a start request, create its pending job row and freeze the dataset for it."""
     name = validate_dataset_name(request["dataset_name"])
     _check_ranges(settings, request)
@@ -39,7 +41,12 @@ def submit(*, session: Session, settings: Settings, request: dict[str, Any]) -> 
         params = {**request, "base_model": spec}
         warnings = transcript_warnings(session=session, settings=settings, name=name, clips=clips)
         job = _insert_job(
-            session=session, settings=settings, dataset=name, params=params, warnings=warnings
+            session=session,
+            settings=settings,
+            dataset=name,
+            params=params,
+            warnings=warnings,
+            owner=owner,
         )
         _freeze(session, settings, job, rows)
         _freeze_speaker(job, clips)
@@ -150,6 +157,7 @@ def _insert_job(
     dataset: str,
     params: dict,
     warnings: list[str] | None = None,
+    owner: str | None = None,
 ) -> Job:
     """Insert the job under <dataset>_<YYYYmmddHHMMSS>, adding a suffix on a collision."""
     stem = f"{dataset}_{utcnow():%Y%m%d%H%M%S}"
@@ -163,6 +171,7 @@ def _insert_job(
             params=params,
             output_dir=str((settings.runs_dir / job_id).resolve()),
             warnings=warnings or None,
+            owner=owner,
         )
         session.add(job)
         try:

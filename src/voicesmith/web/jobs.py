@@ -29,7 +29,7 @@ def start(
     session: SessionDep,
     settings: SettingsDep,
     enqueue: EnqueueTraining,
-    _admin: ActionAdmin,
+    admin: ActionAdmin,
     dataset_name: Annotated[str, Form(max_length=256)] = "",
     epochs: Annotated[str, Form(max_length=32)] = "10",
     batch_size: Annotated[str, Form(max_length=32)] = "4",
@@ -45,7 +45,7 @@ def start(
     fields = {"dataset_name": dataset_name, "epochs": epochs, "batch_size": batch_size}
     optional = {"base_model": base_model.strip(), "learning_rate": learning_rate.strip()}
     body = _start_request({**fields, **{k: v for k, v in optional.items() if v}})
-    job = service.submit(session=session, settings=settings, request=body)
+    job = service.submit(session=session, settings=settings, request=body, owner=admin.username)
     # Rendered before the job is queued, so the panel shows it as it is now: Pending.
     context = {
         "jobs": service.list_jobs(session=session),

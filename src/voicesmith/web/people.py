@@ -10,6 +10,7 @@ from voicesmith.auth import service as auth_service
 from voicesmith.auth.models import Role, User
 from voicesmith.deps import SessionDep
 from voicesmith.errors import BadInput
+from voicesmith.synthesis import catalog, sharing
 from voicesmith.synthesis import service as synthesis_service
 from voicesmith.synthesis.http import SynthDep, audio_response
 from voicesmith.web.render import fragment, html
@@ -18,15 +19,27 @@ from voicesmith.web.session import ActionAdmin, ActionUser
 router = APIRouter()
 
 
-def voices_context(session: Session) -> dict[str, Any]:
-    """The voices that can speak, and the aliases naming them, marked when served on Wyoming."""
-    voices = synthesis_service.list_voices(session=session)
+def voices_context(session: Session, user: User) -> dict[str, Any]:
+    """The voices the user may speak, and the aliases naming them, marked when on Wyoming."""
+    voices = catalog.list_voices(session=session, audience=sharing.audience_of(user))
     aliases = sorted(
         (alias, v["job_id"], alias in v["wyoming_aliases"])
         for v in voices
         for alias in v["aliases"]
     )
-    return {"voices": voices, "aliases": aliases}
+    return {"voices": voices, "aliases": aliases, "sharing": _sharing_rows(voices)}
+
+
+def _sharing_rows(voices: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each voice name with its owner and sharing, as the admin's list gives them."""
+    rows = []
+    for v in voices:
+        if "sharing" not in v:
+            continue  # a plain user's list carries no sharing
+        named = [(v["job_id"], v["sharing"])] + sorted(v["alias_sharing"].items())
+        for name, shared in named:
+            rows.append({"name": name, "job_id": v["job_id"], "owner": v["owner"], **shared})
+    return rows
 
 
 def _role(value: str) -> Role:
@@ -86,7 +99,7 @@ def delete_user(
 
 def _aliases_panel(request: Request, session: Session, admin: User) -> Response:
     """The aliases table, re-rendered, and the voice picker beside it, which names voices so."""
-    context = {**voices_context(session), "user": admin, "oob": True}
+    context = {**voices_context(session, admin), "user": admin, "oob": True}
     return html(fragment(request, "_aliases.html", context))
 
 
@@ -131,16 +144,41 @@ def delete_alias(request: Request, alias: str, session: SessionDep, admin: Actio
     return _aliases_panel(request, session, admin)
 
 
+@router.post("/admin/voices/sharing/{name}")
+def set_sharing(
+    request: Request,
+    name: str,
+    session: SessionDep,
+    admin: ActionAdmin,
+    mode: Annotated[str, Form(max_length=32)] = "",
+    users: Annotated[str, Form(max_length=65_536)] = "",
+) -> Response:
+    """Share a voice name with nobody, the users listed (comma-separated), or everyone."""
+    # The users box is always sent; it counts only when the mode is 'users'.
+    names = [u.strip() for u in users.replace(",", " ").split()] if mode == "users" else []
+    sharing.set_sharing(
+        session=session, name=name, mode=mode, users=names, changed_by=admin.username
+    )
+    context = {**voices_context(session, admin), "user": admin}
+    return html(fragment(request, "_sharing.html", context))
+
+
 @router.post("/playground/speak")
 def speak(
     session: SessionDep,
     synth: SynthDep,
-    _user: ActionUser,
+    user: ActionUser,
     voice: Annotated[str, Form(max_length=256)] = "",
     text: Annotated[str, Form(max_length=1_000_000)] = "",
 ) -> Response:
     """Speak: the text as a WAV in the chosen voice, as POST /api/v1/synthesize-trained."""
     if not voice:
         raise BadInput("pick a voice; train one on the Training tab first")
-    audio = synthesis_service.speak(session=session, synth=synth, voices=(voice,), text=text)
+    audio = synthesis_service.speak(
+        session=session,
+        synth=synth,
+        audience=sharing.audience_of(user),
+        voices=(voice,),
+        text=text,
+    )
     return audio_response(audio)

@@ -15,7 +15,9 @@ from voicesmith.datasets import service as datasets_service
 from voicesmith.datasets.schemas import ClipOut
 from voicesmith.deps import SessionDep, SettingsDep
 from voicesmith.errors import NotFound, RateLimited, Unauthorized
+from voicesmith.synthesis import catalog
 from voicesmith.synthesis import service as synthesis_service
+from voicesmith.synthesis.sharing import audience_of
 from voicesmith.training import service as training_service
 from voicesmith.web import datasets, jobs, people
 from voicesmith.web.render import page
@@ -126,7 +128,7 @@ def training_tab(
         "datasets": datasets_service.list_datasets(session=session),
         "jobs": training_service.list_jobs(session=session),
         "default_base_model": settings.default_base_model,
-        "voices": synthesis_service.list_voices(session=session),
+        "voices": catalog.list_voices(session=session, audience=audience_of(admin)),
     }
     return page(request, "training.html", context, user=admin)
 
@@ -134,7 +136,7 @@ def training_tab(
 @router.get("/admin/voices")
 def voices_tab(request: Request, session: SessionDep, admin: PageAdmin) -> Response:
     """The playground plus the aliases."""
-    context = {"tab": "voices", **people.voices_context(session)}
+    context = {"tab": "voices", **people.voices_context(session, admin)}
     return page(request, "voices.html", context, user=admin)
 
 
@@ -216,7 +218,7 @@ def _first_clip(session: Session, name: str) -> str | None:
 @router.get("/playground")
 def playground(request: Request, session: SessionDep, user: PageUser) -> Response:
     """Pick a voice, type, press Speak; open to every logged-in user."""
-    context = {"tab": "playground", **people.voices_context(session)}
+    context = {"tab": "playground", **people.voices_context(session, user)}
     return page(request, "playground.html", context, user=user)
 
 
