@@ -6,6 +6,7 @@ the test sentences, one checkpoint save and one scoring, and writes JOB_DIR/esti
 Out of memory, it splits the batch as the job's own recovery would, until it fits.
 """
 
+import contextlib
 import gc
 import logging
 import os
@@ -19,8 +20,12 @@ from voicesmith.engines import runfiles
 from voicesmith.engines.base_models import EngineError
 from voicesmith.engines.runfiles import RunSpec, load_spec
 from voicesmith.engines.training import forecast, memory
-from voicesmith.engines.training.prepare import build_config, check_vocabulary, prepare_base
-from voicesmith.engines.training.prepare import use_cuda
+from voicesmith.engines.training.prepare import (
+    build_config,
+    check_vocabulary,
+    prepare_base,
+    use_cuda,
+)
 from voicesmith.engines.training.progress import Progress
 
 if TYPE_CHECKING:  # torch loads only once the job is known to be valid
@@ -155,17 +160,17 @@ def measure(probe: Probe, spec: RunSpec, job_dir: Path, progress: Progress) -> f
     )
 
 
-def score(trainer: "Trainer", spec: RunSpec, job_dir: Path, progress: Progress) -> tuple[float, float]:
+def score(
+    trainer: "Trainer", spec: RunSpec, job_dir: Path, progress: Progress
+) -> tuple[float, float]:
     """Seconds of the first scored evaluation (models loaded, save included) and of a later one."""
     from voicesmith.engines.training.scoring import EarlyStop, Scorer
 
     texts = [s if isinstance(s, str) else s[0] for s in trainer.config.test_sentences or []]
     scorer = Scorer(spec, job_dir, texts, progress)
     began = time.perf_counter()
-    try:
+    with contextlib.suppress(EarlyStop):  # patience is the job's business, not the probe's
         scorer.evaluated(trainer, final=True)
-    except EarlyStop:
-        pass
     first = time.perf_counter() - began
     # The models stay loaded: a second scoring of the same samples costs what later ones do.
     again = timed(lambda: scorer._score(trainer, trainer.total_steps_done))  # noqa: SLF001
