@@ -1,8 +1,9 @@
 """The dry run: `python -m voicesmith.engines.training.probe JOB_DIR` times a job before it runs.
 
 It reads JOB_DIR/job.json like the training child, builds the same config, model and Trainer,
-runs a few real steps on the longest clips' batch (then the shortest), one evaluation with
-the test sentences, one checkpoint save and one scoring, and writes JOB_DIR/estimate.json.
+warms up on the shortest clip, times real steps on the longest clips' batch (then the
+shortest), one evaluation with the test sentences, one checkpoint save and one scoring, and
+writes JOB_DIR/estimate.json.
 Out of memory, it splits the batch as the job's own recovery would, until it fits.
 """
 
@@ -10,6 +11,7 @@ import contextlib
 import gc
 import logging
 import os
+import statistics
 import sys
 import time
 import traceback
@@ -85,8 +87,17 @@ class Probe:
             times.append(time.perf_counter() - began + (loading if self.loading_counts else 0.0))
         return times
 
+    def warm_up(self) -> float:
+        """One step on the shortest clip alone: the first step's set-up, cheaply; its seconds."""
+        try:
+            return self.steps(*self.batch(self.items[:1]), 1)[0]
+        except Exception as exc:
+            if memory.is_out_of_memory(exc):
+                raise EngineError(self._no_fit()) from exc
+            raise
+
     def fitting_steps(self, items: list[dict[str, Any]]) -> list[float]:
-        """Warm-up then timed steps on the batch, split in more parts while memory runs out."""
+        """Timed steps on the batch, split in more parts while memory runs out."""
         while True:
             try:
                 return self._timed(items)
@@ -102,10 +113,10 @@ class Probe:
                 self.trainer.config.eval_batch_size = self.micro_batch
 
     def _timed(self, items: list[dict[str, Any]]) -> list[float]:
-        """The warm-up step's time first, then steady ones until TIMED_SECONDS have passed."""
+        """Steps until TIMED_SECONDS have passed (at most MAX_TIMED_STEPS); each one's seconds."""
         batch, loading = self.batch(items)
         times = self.steps(batch, loading, 1)
-        while len(times) <= MAX_TIMED_STEPS and sum(times[1:]) < TIMED_SECONDS:
+        while len(times) < MAX_TIMED_STEPS and sum(times) < TIMED_SECONDS:
             times += self.steps(batch, loading, 1)
         return times
 
@@ -142,17 +153,25 @@ def timed(action: Any) -> float:
 def measure(probe: Probe, spec: RunSpec, job_dir: Path, progress: Progress) -> forecast.Measured:
     """Time the longest and shortest batches, an evaluation, a save and a scored evaluation."""
     size = spec.batch_size
-    longest = probe.fitting_steps(probe.items[-size:])
-    shortest = probe.steps(*probe.batch(probe.items[:size]), 1)
-    steady = min(longest[1:]) if len(longest) > 1 else longest[0]
+    # The warm-up is not timed as a step: a process's first step pays for lazy set-up.
+    warm = probe.warm_up()
+    longest = statistics.fmean(probe.fitting_steps(probe.items[-size:]))
+    shortest = probe.steps(*probe.batch(probe.items[:size]), 1)[0]
+    line = forecast.Measured(
+        longest=(max(forecast.padded_sizes(probe.lengths[-size:], size)), longest),
+        shortest=(max(forecast.padded_sizes(probe.lengths[:size], size)), shortest),
+        first_step_extra=0.0,
+        evaluation=0.0,
+        save=0.0,
+    )
     trainer = probe.trainer
     evaluation = timed(trainer.eval_epoch) + timed(trainer.test_run)
     save = timed(trainer.save_checkpoint)
     first, again = score(trainer, spec, job_dir, progress) if spec.scoring else (0.0, 0.0)
     return forecast.Measured(
-        longest=(max(forecast.padded_sizes(probe.lengths[-size:], size)), steady),
-        shortest=(max(forecast.padded_sizes(probe.lengths[:size], size)), shortest[0]),
-        first_step_extra=max(0.0, longest[0] - steady),
+        longest=line.longest,
+        shortest=line.shortest,
+        first_step_extra=max(0.0, warm - forecast.step_seconds(line, probe.lengths[0])),
         evaluation=evaluation,
         save=save,
         score_first=first,
