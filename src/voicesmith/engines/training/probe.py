@@ -1,9 +1,9 @@
 """The dry run: `python -m voicesmith.engines.training.probe JOB_DIR` times a job before it runs.
 
-It reads JOB_DIR/job.json like the training child, builds the same config, model and Trainer,
-warms up on the shortest clip, times real steps on the longest clips' batch (then the
-shortest), one evaluation with the test sentences, one checkpoint save and one scoring, and
-writes JOB_DIR/estimate.json.
+It reads JOB_DIR/job.json like the training child and builds the same config, model and
+Trainer. It warms up on the shortest clips' batch, times real steps on the longest clips'
+batch (then the shortest again), one evaluation with the test sentences, one checkpoint save
+and one scoring, and writes JOB_DIR/estimate.json.
 Out of memory, it splits the batch as the job's own recovery would, until it fits.
 """
 
@@ -87,20 +87,15 @@ class Probe:
             times.append(time.perf_counter() - began + (loading if self.loading_counts else 0.0))
         return times
 
-    def warm_up(self) -> float:
-        """One step on the shortest clip alone: the first step's set-up, cheaply; its seconds."""
-        try:
-            return self.steps(*self.batch(self.items[:1]), 1)[0]
-        except Exception as exc:
-            if memory.is_out_of_memory(exc):
-                raise EngineError(self._no_fit()) from exc
-            raise
-
-    def fitting_steps(self, items: list[dict[str, Any]]) -> list[float]:
-        """Timed steps on the batch, split in more parts while memory runs out."""
+    def fitting_steps(
+        self, warm: list[dict[str, Any]], items: list[dict[str, Any]]
+    ) -> tuple[float, list[float]]:
+        """A warm-up step, then timed steps on items; the batch split in more parts on OOM."""
         while True:
             try:
-                return self._timed(items)
+                # The first steps at a batch's size pay for set-up (several times a steady
+                # step on big models): the cheap shortest batch pays it, untimed as a step.
+                return self.steps(*self.batch(warm), 1)[0], self._timed(items)
             except Exception as exc:
                 if not memory.is_out_of_memory(exc):
                     raise
@@ -153,9 +148,8 @@ def timed(action: Any) -> float:
 def measure(probe: Probe, spec: RunSpec, job_dir: Path, progress: Progress) -> forecast.Measured:
     """Time the longest and shortest batches, an evaluation, a save and a scored evaluation."""
     size = spec.batch_size
-    # The warm-up is not timed as a step: a process's first step pays for lazy set-up.
-    warm = probe.warm_up()
-    longest = statistics.fmean(probe.fitting_steps(probe.items[-size:]))
+    warm, timed_longest = probe.fitting_steps(probe.items[:size], probe.items[-size:])
+    longest = statistics.fmean(timed_longest)
     shortest = probe.steps(*probe.batch(probe.items[:size]), 1)[0]
     line = forecast.Measured(
         longest=(max(forecast.padded_sizes(probe.lengths[-size:], size)), longest),
@@ -171,7 +165,7 @@ def measure(probe: Probe, spec: RunSpec, job_dir: Path, progress: Progress) -> f
     return forecast.Measured(
         longest=line.longest,
         shortest=line.shortest,
-        first_step_extra=max(0.0, warm - forecast.step_seconds(line, probe.lengths[0])),
+        first_step_extra=max(0.0, warm - shortest),
         evaluation=evaluation,
         save=save,
         score_first=first,
