@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool = Fals
     create_private_files(settings)
     app.state.huey = build_huey(settings)
     app.state.enqueue_training = tasks.register(app.state.huey, lambda: app.state.worker)
+    app.state.enqueue_estimate = tasks.register_estimates(app.state.huey, lambda: app.state.worker)
     app.state.asr_worker = None
     app.state.asr_huey = build_huey(settings, ASR_QUEUE_NAME)
     app.state.enqueue_asr = asr_tasks.register(

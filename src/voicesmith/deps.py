@@ -92,6 +92,12 @@ class EnqueueJob(Protocol):
     def __call__(self, job_id: str, /) -> object: ...
 
 
+class EnqueueDryRun(Protocol):
+    """Puts a dry run (a training estimate) on the training queue by id."""
+
+    def __call__(self, estimate_id: str, /) -> object: ...
+
+
 class EnqueueClips(Protocol):
     """Puts clips on the analysis queue: speech recognition and speaker embedding."""
 
@@ -107,6 +113,11 @@ class EnqueueImport(Protocol):
 async def get_enqueue_training(request: Request) -> EnqueueJob:
     """The function that queues training jobs."""
     return request.app.state.enqueue_training
+
+
+async def get_enqueue_estimate(request: Request) -> EnqueueDryRun:
+    """The function that queues dry runs."""
+    return request.app.state.enqueue_estimate
 
 
 async def get_enqueue_transcribe(request: Request) -> EnqueueClips:
@@ -125,6 +136,7 @@ async def get_sessions(request: Request) -> sessionmaker[Session]:
 
 
 EnqueueTraining = Annotated[EnqueueJob, Depends(get_enqueue_training)]
+EnqueueEstimate = Annotated[EnqueueDryRun, Depends(get_enqueue_estimate)]
 EnqueueTranscribe = Annotated[EnqueueClips, Depends(get_enqueue_transcribe)]
 EnqueueLongImport = Annotated[EnqueueImport, Depends(get_enqueue_long_import)]
 SessionsDep = Annotated[sessionmaker[Session], Depends(get_sessions)]

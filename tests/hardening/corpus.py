@@ -53,6 +53,7 @@ def _raw(body: bytes, ctype: str = "application/json") -> Callable[[Kit], dict]:
 
 # fmt: off
 START = f"{API}/start"
+ESTIMATE = f"{API}/estimate"
 UPLOAD = f"{API}/upload"
 BATCH = f"{API}/upload-batch"
 CLIP = f"{API}/datasets/base/clips"
@@ -122,6 +123,14 @@ JSON_CASES = [
     Bad("body-is-array", "json", "POST", START, _json([{"dataset_name": "base"}]), needle="object"),
     Bad("malformed-json", "json", "POST", START, _raw(b'{"dataset_name": "base",'), needle="JSON"),
     Bad("dataset-too-small-to-train", "json", "POST", START, _json({"dataset_name": "base"}), needle="clips"),
+    Bad("estimate-epochs-string", "json", "POST", ESTIMATE, _json({"dataset_name": "base", "epochs": "ten"}), needle="epochs"),
+    Bad("estimate-batch-size-absurd", "json", "POST", ESTIMATE, _json({"dataset_name": "base", "batch_size": 10**9}), needle="batch_size"),
+    Bad("estimate-malformed-json", "json", "POST", ESTIMATE, _raw(b'{"dataset_name": "base",'), needle="JSON"),
+    Bad("estimate-dataset-too-small", "json", "POST", ESTIMATE, _json({"dataset_name": "base"}), needle="clips"),
+    Bad("estimate-unknown-dataset", "identifier", "POST", ESTIMATE, _json({"dataset_name": "nowhere"}), expect=(404,), needle="does not exist"),
+    Bad("estimate-dataset-name-sql", "identifier", "POST", ESTIMATE, _json({"dataset_name": DROP}), needle="letters, digits"),
+    Bad("estimate-id-traversal", "identifier", "GET", f"{ESTIMATE}/{TRAVERSAL}", expect=(404,), needle=""),
+    Bad("estimate-id-sql", "identifier", "GET", f"{ESTIMATE}/{quote(SQL)}", expect=(404,), needle="estimate"),
     Bad("offset-huge", "json", "GET", f"{API}/datasets/base?offset={10**30}", needle="offset"),
     Bad("limit-absurd", "json", "GET", f"{API}/datasets/base?limit=100000", needle="limit"),
     Bad("log-tail-negative", "json", "GET", f"{API}/jobs/x/log?tail=-1", needle="tail"),
@@ -198,6 +207,8 @@ SIZE_CASES = [
 # The browser's own routes: the admin's session cookie and CSRF token, forms instead of JSON.
 WEB_CASES = [
     Bad("web-start-without-dataset", "identifier", "POST", "/admin/training/start", lambda k: {"data": {"dataset_name": "", "epochs": "2"}}, expect=(422,), needle="pick a dataset", auth="web"),
+    Bad("web-estimate-without-dataset", "identifier", "POST", "/admin/training/estimate", lambda k: {"data": {"dataset_name": "", "epochs": "2"}}, expect=(422,), needle="pick a dataset", auth="web"),
+    Bad("web-estimate-unknown-id", "identifier", "GET", f"/admin/training/estimate/{quote(SQL)}", expect=(404,), needle="estimate", auth="web"),
     Bad("web-name-voice-bad-alias", "identifier", "POST", "/admin/jobs/nope/alias", lambda k: {"data": {"alias": "bad alias!"}}, expect=(422,), needle="alias may contain only", auth="web"),
     Bad("web-name-voice-sql-alias", "identifier", "POST", "/admin/jobs/nope/alias", lambda k: {"data": {"alias": DROP}}, expect=(422,), needle="alias may contain only", auth="web"),
     Bad("web-name-unknown-voice", "identifier", "POST", f"/admin/jobs/{quote(SQL)}/alias", lambda k: {"data": {"alias": "fine"}}, expect=(404,), needle="voice", auth="web"),

@@ -1,5 +1,6 @@
 """`voicesmith train`: queue a job and, with --follow, show its progress until it ends."""
 
+import json
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
     from voicesmith.training.follow import JobUpdate
 
 POLL_SECONDS = 1.0
+DRY_RUN_WAIT_SECONDS = 600.0  # a person at a terminal waits longer than an HTTP client
 
 
 def train(
@@ -25,6 +27,12 @@ def train(
         str | None, typer.Option(help="zoo name, URL, dir, job:<id> or scratch:tiny")
     ] = None,
     follow: Annotated[bool, typer.Option(help="show progress until the job ends")] = False,
+    dry_run: Annotated[
+        bool, typer.Option(help="measure time and memory on the worker; queue no job")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="with --dry-run: the answer as JSON")
+    ] = False,
     data_dir: DataDirOpt = None,
 ) -> None:
     """Queue a fine-tuning job; a server or worker runs it."""
@@ -39,6 +47,9 @@ def train(
         "batch_size": batch_size,
         "base_model": base_model,
     }
+    if dry_run:
+        _dry_run(sessions, settings, {k: v for k, v in request.items() if v}, as_json)
+        return
     with session_scope(sessions) as session:
         job = or_exit(
             lambda: service.submit(
@@ -49,6 +60,34 @@ def train(
     typer.echo(f"queued {job.id}; output in {job.output_dir}")
     if follow:
         _follow(sessions, job.id)
+
+
+def _dry_run(sessions: "sessionmaker[Session]", settings, request: dict, as_json: bool) -> None:
+    """Queue a dry run, wait for a worker to measure it, and say what it found."""
+    from voicesmith.queue import build_huey
+    from voicesmith.training import estimates, tasks
+    from voicesmith.web.words import estimate as in_words
+
+    enqueue = tasks.register_estimates(build_huey(settings), lambda: None)
+    with session_scope(sessions) as session:
+        answer = or_exit(
+            lambda: estimates.request_estimate(
+                session=session,
+                settings=settings,
+                request=request,
+                enqueue=enqueue,
+                wait_seconds=DRY_RUN_WAIT_SECONDS,
+            )
+        )
+    if as_json:
+        typer.echo(json.dumps(answer, indent=1))
+    elif answer["status"] in estimates.WAITING:
+        typer.echo(
+            f"estimate {answer['estimate_id']} is {answer['status']}: a worker measures it "
+            f"between jobs; GET /api/v1/admin/training/estimate/{answer['estimate_id']}"
+        )
+    else:
+        typer.echo(f"{request['dataset_name']}: {in_words(answer)}")
 
 
 def _follow(sessions: "sessionmaker[Session]", job_id: str) -> None:

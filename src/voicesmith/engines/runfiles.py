@@ -30,6 +30,7 @@ SPEAKER_FILE = "speaker.json"
 SNAPSHOT_DIR = "dataset"
 SNAPSHOT_MANIFEST = "snapshot.json"
 PHONEME_CACHE_DIR = "phoneme_cache"
+ESTIMATE_FILE = "estimate.json"  # what a dry run (engines/training/probe.py) measured
 TRAINER_RUN_NAME = "run"  # the Trainer's own folder inside the run folder, until publish
 CHECKPOINT_RE = re.compile(r"^(checkpoint|best_model)_(\d+)\.pth$")
 SAMPLE_RE = re.compile(r"step_(\d+)_(\d+)\.wav")
@@ -117,6 +118,20 @@ def read_progress(job_dir: Path) -> dict[str, Any] | None:
         return json.loads((job_dir / PROGRESS_FILE).read_text())
     except (OSError, ValueError):
         return None
+
+
+def write_estimate(job_dir: Path, estimate: dict[str, Any]) -> None:
+    """Replace estimate.json, the dry run's answer."""
+    atomic_write_text(job_dir / ESTIMATE_FILE, json.dumps(estimate, indent=1))
+
+
+def read_estimate(job_dir: Path) -> dict[str, Any] | None:
+    """The dry run's estimate.json, or None when it wrote none (or it cannot be read)."""
+    try:
+        found = json.loads((job_dir / ESTIMATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return found if isinstance(found, dict) else None
 
 
 def append_metric(job_dir: Path, point: dict[str, Any]) -> None:

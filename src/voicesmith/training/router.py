@@ -2,22 +2,24 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import FileResponse, PlainTextResponse, StreamingResponse
 
 from voicesmith.deps import (
     CurrentAdmin,
+    EnqueueEstimate,
     EnqueueTraining,
     SessionDep,
     SessionsDep,
     SettingsDep,
     require_admin,
 )
-from voicesmith.training import checkpoints, exports, follow, service
+from voicesmith.training import checkpoints, estimates, exports, follow, service
 from voicesmith.training.http import event_response, voice_download
 from voicesmith.training.models import Job
 from voicesmith.training.schemas import (
     CheckpointList,
+    EstimateOut,
     JobList,
     JobOut,
     StartRequest,
@@ -69,6 +71,42 @@ def start(
     )
     enqueue(job.id)
     return StartResponse(job_id=job.id, output_dir=job.output_dir, warnings=job.warnings or [])
+
+
+@router.post(
+    "/estimate",
+    responses={202: {"model": EstimateOut, "description": "queued or running: poll its URL"}},
+)
+def estimate(
+    body: StartRequest,
+    session: SessionDep,
+    settings: SettingsDep,
+    enqueue: EnqueueEstimate,
+    response: Response,
+) -> EstimateOut:
+    """A dry run of /start's body: time and memory measured by a worker before any job runs."""
+    found = estimates.request_estimate(
+        session=session,
+        settings=settings,
+        request=body.model_dump(exclude_none=True),
+        enqueue=enqueue,
+    )
+    return estimate_out(found, response)
+
+
+@router.get("/estimate/{estimate_id}", responses={202: {"model": EstimateOut}})
+def get_estimate(estimate_id: str, settings: SettingsDep, response: Response) -> EstimateOut:
+    """A dry run by id: 200 once measured (or failed), 202 while queued or running."""
+    return estimate_out(
+        estimates.get_estimate(settings=settings, estimate_id=estimate_id), response
+    )
+
+
+def estimate_out(found: dict, response: Response) -> EstimateOut:
+    """The answer, 202 while the worker has not measured it yet."""
+    if found["status"] in estimates.WAITING:
+        response.status_code = 202
+    return EstimateOut.model_validate(found)
 
 
 @router.get("/jobs")

@@ -53,6 +53,34 @@ class StartResponse(BaseModel):
     warnings: list[str] = []
 
 
+class EstimateOut(BaseModel):
+    """A dry run: its status, and once measured what the job would take and need."""
+
+    estimate_id: str | None = None
+    status: Literal["queued", "running", "done", "failed"]
+    dataset_name: str | None = None
+    detail: str | None = Field(default=None, description="why a failed dry run has no answer")
+    source: Literal["measured", "stored"] | None = Field(
+        default=None,
+        description="measured now, or stored: an earlier measurement of the same settings, "
+        "answered at once while a job holds the worker",
+    )
+    measured_at: datetime | None = None
+    device: str | None = None
+    seconds_per_step: float | None = None
+    steps_per_epoch: int | None = None
+    total_steps: int | None = None
+    estimated_seconds: float | None = Field(default=None, description="the training time")
+    peak_memory_mb: int | None = None
+    memory_limit_mb: int | None = None
+    fits: bool | None = Field(default=None, description="whether the batch size fits in memory")
+    suggested_batch_size: int | None = Field(
+        default=None, description="the largest batch (halving from the asked one) that fits"
+    )
+    batch_size: int | None = None
+    probe_seconds: float | None = None
+
+
 class JobOut(BaseModel):
     """A job in the seed's list shape plus progress and details."""
 

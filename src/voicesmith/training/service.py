@@ -2,6 +2,9 @@
 
 import shutil
 import wave
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,21 +27,45 @@ from voicesmith.transcripts.warnings import transcript_warnings
 MAX_LISTED = 10
 
 
-def submit(
-    *, session: Session, settings: Settings, request: dict[str, Any], owner: str | None = None
-) -> Job:
-    """Validate a start request, create its pending job row and freeze the dataset for it."""
+@dataclass(frozen=True)
+class Trainable:
+    """A start request that passed every check: its dataset, clips and base model."""
+
+    name: str
+    clips: list[Clip]
+    base_model: str
+
+    def rows(self) -> list[snapshot.ClipRow]:
+        """The clips as the snapshot records them."""
+        return [
+            snapshot.ClipRow(c.id, c.wav_filename, c.transcript, c.content_hash) for c in self.clips
+        ]
+
+
+@contextmanager
+def trainable(
+    *, session: Session, settings: Settings, request: dict[str, Any]
+) -> Iterator[Trainable]:
+    """Every check /start makes (a dry run makes the same), with the dataset lock held."""
     name = validate_dataset_name(request["dataset_name"])
     _check_ranges(settings, request)
-    # Under the dataset lock, so the snapshot is exactly the clips that were validated.
+    # Under the dataset lock, so a snapshot taken inside is exactly the clips validated.
     with layout.dataset_lock(settings.data_dir / "locks", name):
         clips = _trainable_clips(session=session, settings=settings, name=name)
         spec = request.get("base_model") or settings.default_base_model
         base = bases.resolve(session=session, settings=settings, spec=spec)
         bases.check_transcripts(base, {c.wav_filename: c.transcript for c in clips})
         _check_disk(settings)
-        rows = [snapshot.ClipRow(c.id, c.wav_filename, c.transcript, c.content_hash) for c in clips]
-        params = {**request, "base_model": spec}
+        yield Trainable(name, clips, spec)
+
+
+def submit(
+    *, session: Session, settings: Settings, request: dict[str, Any], owner: str | None = None
+) -> Job:
+    """Validate a start request, create its pending job row and freeze the dataset for it."""
+    with trainable(session=session, settings=settings, request=request) as found:
+        name, clips = found.name, found.clips
+        params = {**request, "base_model": found.base_model}
         warnings = transcript_warnings(session=session, settings=settings, name=name, clips=clips)
         job = _insert_job(
             session=session,
@@ -48,13 +75,13 @@ def submit(
             warnings=warnings,
             owner=owner,
         )
-        _freeze(session, settings, job, rows)
-        _freeze_speaker(job, clips)
+        _freeze(session, settings, job, found.rows())
+        freeze_speaker(Path(job.output_dir), clips)
     _log_warnings(job)
     return job
 
 
-def _freeze_speaker(job: Job, clips: list[Clip]) -> None:
+def freeze_speaker(job_dir: Path, clips: list[Clip]) -> None:
     """Write the trained clips' speaker centroid and real_similarity for scoring the samples."""
     voices = speakers.analyse(clips)
     if voices.centroid is None:
@@ -63,7 +90,7 @@ def _freeze_speaker(job: Job, clips: list[Clip]) -> None:
         "speaker_centroid": [round(float(x), 6) for x in voices.centroid],
         "real_similarity": voices.real_similarity,
     }
-    runfiles.write_speaker(Path(job.output_dir), found)
+    runfiles.write_speaker(job_dir, found)
 
 
 def _log_warnings(job: Job) -> None:

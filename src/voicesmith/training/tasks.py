@@ -5,9 +5,10 @@ from collections.abc import Callable
 
 from huey.api import Huey
 
-from voicesmith.training import liveness, runner
+from voicesmith.training import liveness, probing, runner
 
 TRAIN_TASK = "voicesmith.train"
+ESTIMATE_TASK = "voicesmith.estimate"
 
 
 def register(
@@ -23,6 +24,21 @@ def register(
         runner.run_job(ctx, job_id)
 
     return train
+
+
+def register_estimates(
+    huey: Huey, context: Callable[[], runner.WorkerContext | None]
+) -> Callable[[str], object]:
+    """Register the dry-run task on the training queue, so a probe never runs beside a job."""
+
+    @huey.task(name=ESTIMATE_TASK)
+    def estimate(estimate_id: str) -> None:
+        ctx = context()
+        if ctx is None:
+            raise RuntimeError("this process has no worker; run `voicesmith worker`")
+        probing.run_estimate(ctx, estimate_id)
+
+    return estimate
 
 
 def start_worker_context(

@@ -38,13 +38,13 @@ def start(
     epochs_auto: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:
     """Start Training: queue a job and answer with the refreshed Training Jobs panel."""
-    if not dataset_name:
-        raise BadInput("pick a dataset to train; upload clips to one first")
-    if epochs_auto:  # the checkbox disables the number box, so the browser sends no epochs
-        epochs = "auto"
     fields = {"dataset_name": dataset_name, "epochs": epochs, "batch_size": batch_size}
-    optional = {"base_model": base_model.strip(), "learning_rate": learning_rate.strip()}
-    body = _start_request({**fields, **{k: v for k, v in optional.items() if v}})
+    optional = {
+        "base_model": base_model,
+        "learning_rate": learning_rate,
+        "epochs_auto": epochs_auto,
+    }
+    body = start_request(fields, optional)
     job = service.submit(session=session, settings=settings, request=body, owner=admin.username)
     # Rendered before the job is queued, so the panel shows it as it is now: Pending.
     context = {
@@ -57,10 +57,15 @@ def start(
     return html(content)
 
 
-def _start_request(fields: dict[str, str]) -> dict[str, Any]:
-    """The form's fields checked as the JSON API checks its body."""
+def start_request(fields: dict[str, str], optional: dict[str, str]) -> dict[str, Any]:
+    """The Start Training form's fields checked as the JSON API checks its body."""
+    if not fields["dataset_name"]:
+        raise BadInput("pick a dataset to train; upload clips to one first")
+    if optional.pop("epochs_auto", ""):  # the checkbox disables the number box: no epochs sent
+        fields = {**fields, "epochs": "auto"}
+    given = {k: v.strip() for k, v in optional.items() if v.strip()}
     try:
-        return StartRequest.model_validate(fields).model_dump(exclude_none=True)
+        return StartRequest.model_validate({**fields, **given}).model_dump(exclude_none=True)
     except ValidationError as exc:
         raise RequestValidationError(exc.errors()) from exc
 

@@ -73,6 +73,7 @@ TEMPLATES.env.filters["eta"] = _eta
 TEMPLATES.env.filters["sentence"] = words.sentence
 TEMPLATES.env.filters["voice_name"] = words.voice_name
 TEMPLATES.env.filters["plural"] = words.plural
+TEMPLATES.env.filters["estimate_words"] = words.estimate
 TEMPLATES.env.globals["status_labels"] = STATUS_LABELS
 TEMPLATES.env.globals["flag"] = words.flag
 TEMPLATES.env.globals["flags_in"] = words.flags_in

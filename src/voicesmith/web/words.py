@@ -89,3 +89,37 @@ def verdict(cer: float | None) -> tuple[str, str]:
 def plural(count: int, word: str) -> str:
     """'1 epoch', '2 epochs'."""
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def duration(seconds: float) -> str:
+    """A forecast's length, rounded as people say it: '40 s', '3 h 10 min', '2 days 4 h'."""
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} days {hours} h" if hours else f"{days} days"
+
+
+def estimate(answer: Mapping[str, Any]) -> str:
+    """A dry run's answer in words: how long on what, and whether the batch fits in memory."""
+    if answer.get("status") == "failed":
+        return f"The dry run failed: {answer.get('detail')}"
+    if answer.get("status") != "done":
+        return "Measuring on the training worker; it runs between jobs."
+    device = "this GPU" if answer["device"] == "cuda" else "this CPU"
+    said = f"about {duration(answer['estimated_seconds'])} on {device}; "
+    size, suggested = answer.get("batch_size"), answer["suggested_batch_size"]
+    if answer["fits"]:
+        said += f"fits in memory with batch size {suggested or size}"
+    else:
+        limit = f"{answer['memory_limit_mb']:,} MB"
+        said += f"does not fit in {limit} at batch size {size}; batch size {suggested} fits"
+    if answer.get("source") == "stored":
+        said += f" (measured earlier, {str(answer.get('measured_at', ''))[:16].replace('T', ' ')})"
+    return said
