@@ -45,7 +45,10 @@ def server(tmp_path_factory) -> Iterator[str]:
         headers = login(client, "admin", ADMIN_PASSWORD)
         assert client.post("/api/v1/admin/users", json=body, headers=headers).status_code == 201
     yield base
-    stop_server(proc)
+    # Beside the failure screenshots: a page that says "the server answered 500" has its
+    # traceback only here.
+    FAILURES.mkdir(parents=True, exist_ok=True)
+    (FAILURES / "server.log").write_text(stop_server(proc), encoding="utf-8")
 
 
 @pytest.fixture(scope="session")

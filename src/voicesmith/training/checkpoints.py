@@ -43,6 +43,9 @@ def promote(*, session: Session, job_id: str, step: int) -> dict[str, Any]:
         # The training process exports the promoted checkpoint when it finishes.
         runfiles.write_override(job_dir, step)
     elif job.status == JobStatus.COMPLETED:
+        # The export takes up to a minute: a write transaction held that long would lock
+        # SQLite for every other writer, the workers' heartbeats included.
+        session.commit()
         _export(job, step)
     else:
         raise Conflict(f"job '{job_id}' is {job.status}; only finished or running jobs promote")
