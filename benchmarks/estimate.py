@@ -14,7 +14,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,7 +24,13 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import SENTENCES, login, start_server, stop_server, upload_clips  # noqa: E402
+from tests.conftest import (  # noqa: E402
+    SENTENCES,
+    login,
+    start_server_retrying,
+    stop_server,
+    upload_clips,
+)
 from tests.factories import fixture_clips, speak  # noqa: E402
 from tests.jobs import wait_for_job  # noqa: E402
 
@@ -39,7 +44,7 @@ def main() -> None:
     args = _parse()
     work = Path(tempfile.mkdtemp(prefix="vs-bench-estimate-"))
     env = {**os.environ, "VOICESMITH_ADMIN_PASSWORD": PASSWORD}
-    proc, base = _start_server(work, env)
+    proc, base = start_server_retrying(work, env)
     try:
         client = httpx.Client(base_url=base, timeout=JOB_TIMEOUT_S)
         headers = login(client, "admin", PASSWORD)
@@ -55,16 +60,6 @@ def main() -> None:
     finally:
         stop_server(proc)
     _print(runs, len(clips), args)
-
-
-def _start_server(work: Path, env: dict) -> tuple[subprocess.Popen, str]:
-    """start_server, tried again: on a busy host its imports can outlast its 30 s wait."""
-    for attempt in range(3):
-        try:
-            return start_server(work / "var", env)
-        except RuntimeError as exc:
-            print(f"attempt {attempt + 1}: {exc}", file=sys.stderr)
-    raise SystemExit("the server did not start in 3 attempts")
 
 
 def _parse() -> argparse.Namespace:

@@ -30,7 +30,7 @@ from tensorboard.backend.event_processing.event_file_loader import EventFileLoad
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import SENTENCES, login, start_server, stop_server, upload_clips  # noqa: E402
+from tests.conftest import SENTENCES, login, start_server_retrying, stop_server, upload_clips  # noqa: E402
 from tests.factories import fixture_clips, speak  # noqa: E402
 from tests.jobs import wait_for_job  # noqa: E402
 from voicesmith.config import Settings  # noqa: E402
@@ -82,7 +82,7 @@ def main() -> None:
     args = _parse()
     work = Path(tempfile.mkdtemp(prefix="vs-bench-"))
     env = {**os.environ, "VOICESMITH_ADMIN_PASSWORD": PASSWORD}
-    proc, base = _start_server(work, env)
+    proc, base = start_server_retrying(work, env)
     try:
         client = httpx.Client(base_url=base, timeout=60)
         headers = login(client, "admin", PASSWORD)
@@ -97,16 +97,6 @@ def main() -> None:
     finally:
         stop_server(proc)
     _print(rows, len(clips), args)
-
-
-def _start_server(work: Path, env: dict) -> tuple[subprocess.Popen, str]:
-    """start_server, tried again: on a busy host its imports can outlast its 30 s wait."""
-    for attempt in range(3):
-        try:
-            return start_server(work / "var", env)
-        except RuntimeError as exc:
-            print(f"attempt {attempt + 1}: {exc}", file=sys.stderr)
-    raise SystemExit("the server did not start in 3 attempts")
 
 
 def _parse() -> argparse.Namespace:

@@ -126,6 +126,16 @@ def start_server(data_dir: Path, env: dict[str, str], *extra: str) -> tuple[subp
     raise RuntimeError(f"server did not start: {_read_output(proc)}")
 
 
+def start_server_retrying(work: Path, env: dict) -> tuple[subprocess.Popen, str]:
+    """start_server, tried again: on a busy host its imports can outlast its 30 s wait."""
+    for attempt in range(3):
+        try:
+            return start_server(work / "var", env)
+        except RuntimeError as exc:
+            print(f"attempt {attempt + 1}: {exc}", file=sys.stderr)
+    raise SystemExit("the server did not start in 3 attempts")
+
+
 def _read_output(proc: subprocess.Popen) -> str:
     """Everything a server started by start_server has printed."""
     proc.output.seek(0)

@@ -3,7 +3,7 @@
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, PlainTextResponse, Response, StreamingResponse
 from pydantic import ValidationError
@@ -23,6 +23,32 @@ LOG_TAIL_LINES = 200
 ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
+def start_form(
+    dataset_name: Annotated[str, Form(max_length=256)] = "",
+    epochs: Annotated[str, Form(max_length=32)] = "10",
+    batch_size: Annotated[str, Form(max_length=32)] = "4",
+    base_model: Annotated[str, Form(max_length=2048)] = "",
+    learning_rate: Annotated[str, Form(max_length=32)] = "",
+    epochs_auto: Annotated[str, Form(max_length=8)] = "",
+) -> dict[str, Any]:
+    """The Start Training form's fields checked as the JSON API checks its body."""
+    if not dataset_name:
+        raise BadInput("pick a dataset to train; upload clips to one first")
+    # The auto checkbox disables the number box, so the browser sends no epochs with it.
+    fields = {"dataset_name": dataset_name, "epochs": "auto" if epochs_auto else epochs}
+    optional = {"base_model": base_model, "learning_rate": learning_rate}
+    given = {k: v.strip() for k, v in optional.items() if v.strip()}
+    try:
+        body = {**fields, "batch_size": batch_size, **given}
+        return StartRequest.model_validate(body).model_dump(exclude_none=True)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors()) from exc
+
+
+# Start and Estimate post the same form.
+StartForm = Annotated[dict[str, Any], Depends(start_form)]
+
+
 @router.post("/training/start")
 def start(
     request: Request,
@@ -30,21 +56,9 @@ def start(
     settings: SettingsDep,
     enqueue: EnqueueTraining,
     admin: ActionAdmin,
-    dataset_name: Annotated[str, Form(max_length=256)] = "",
-    epochs: Annotated[str, Form(max_length=32)] = "10",
-    batch_size: Annotated[str, Form(max_length=32)] = "4",
-    base_model: Annotated[str, Form(max_length=2048)] = "",
-    learning_rate: Annotated[str, Form(max_length=32)] = "",
-    epochs_auto: Annotated[str, Form(max_length=8)] = "",
+    body: StartForm,
 ) -> Response:
     """Start Training: queue a job and answer with the refreshed Training Jobs panel."""
-    fields = {"dataset_name": dataset_name, "epochs": epochs, "batch_size": batch_size}
-    optional = {
-        "base_model": base_model,
-        "learning_rate": learning_rate,
-        "epochs_auto": epochs_auto,
-    }
-    body = start_request(fields, optional)
     job = service.submit(session=session, settings=settings, request=body, owner=admin.username)
     # Rendered before the job is queued, so the panel shows it as it is now: Pending.
     context = {
@@ -55,19 +69,6 @@ def start(
     content = fragment(request, "_jobs.html", context)
     enqueue(job.id)
     return html(content)
-
-
-def start_request(fields: dict[str, str], optional: dict[str, str]) -> dict[str, Any]:
-    """The Start Training form's fields checked as the JSON API checks its body."""
-    if not fields["dataset_name"]:
-        raise BadInput("pick a dataset to train; upload clips to one first")
-    if optional.pop("epochs_auto", ""):  # the checkbox disables the number box: no epochs sent
-        fields = {**fields, "epochs": "auto"}
-    given = {k: v.strip() for k, v in optional.items() if v.strip()}
-    try:
-        return StartRequest.model_validate({**fields, **given}).model_dump(exclude_none=True)
-    except ValidationError as exc:
-        raise RequestValidationError(exc.errors()) from exc
 
 
 @router.get("/training/jobs")
