@@ -3,7 +3,8 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-import voicesmith.auth.models  # noqa: F401  (registers tables for autogenerate)
+import voicesmith.auth.audit  # noqa: F401  (registers tables for autogenerate)
+import voicesmith.auth.models  # noqa: F401
 import voicesmith.datasets.models  # noqa: F401
 import voicesmith.synthesis.models  # noqa: F401
 import voicesmith.training.models  # noqa: F401

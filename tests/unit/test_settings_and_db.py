@@ -6,6 +6,7 @@ from alembic.migration import MigrationContext
 from pydantic import ValidationError
 from sqlalchemy import inspect, text
 
+import voicesmith.auth.audit  # noqa: F401
 import voicesmith.auth.models  # noqa: F401
 import voicesmith.datasets.models  # noqa: F401
 import voicesmith.synthesis.models  # noqa: F401

@@ -19,6 +19,7 @@ def synth(
     data_dir: DataDirOpt = None,
 ) -> None:
     """Speak text in a trained voice into an audio file, without a server."""
+    from voicesmith.auth.audit import CLI
     from voicesmith.synthesis import formats
     from voicesmith.synthesis.service import Synthesizer, speak
     from voicesmith.synthesis.sharing import LOCAL
@@ -39,6 +40,7 @@ def synth(
                 audience=LOCAL,
                 voices=(voice,),
                 text=text,
+                route=f"{CLI} synth",
                 fmt=fmt,
                 speed=speed,
             )

@@ -16,6 +16,15 @@ def synthesizer(request: Request) -> Synthesizer:
 SynthDep = Annotated[Synthesizer, Depends(synthesizer)]
 
 
+async def route_name(request: Request) -> str:
+    """The route a request came by, as the audit names it: 'POST /v1/audio/speech'."""
+    route = request.scope.get("route")
+    return f"{request.method} {getattr(route, 'path', request.url.path)}"
+
+
+RouteName = Annotated[str, Depends(route_name)]
+
+
 def audio_response(audio: Audio) -> Response:
     """Spoken audio, whole or streamed, with headers naming the engine and what was left out."""
     headers = _headers(audio.dropped, audio.backend)

@@ -5,7 +5,7 @@ from fastapi.responses import JSONResponse, Response
 
 from voicesmith.deps import CurrentUser, SessionDep
 from voicesmith.synthesis import service, sharing
-from voicesmith.synthesis.http import SynthDep, audio_response
+from voicesmith.synthesis.http import RouteName, SynthDep, audio_response
 from voicesmith.synthesis.schemas import SpeechRequest
 
 router = APIRouter(prefix="/v1", tags=["openai"])
@@ -13,7 +13,7 @@ router = APIRouter(prefix="/v1", tags=["openai"])
 
 @router.post("/audio/speech", response_class=Response)
 def speech(
-    body: SpeechRequest, user: CurrentUser, session: SessionDep, synth: SynthDep
+    body: SpeechRequest, user: CurrentUser, session: SessionDep, synth: SynthDep, route: RouteName
 ) -> Response:
     """Speak `input` in the named voice, as OpenAI's API does; unshared voices are 404."""
     audio = service.speak(
@@ -23,6 +23,7 @@ def speech(
         # Some clients only let you set `model`, so it names the voice when `voice` does not.
         voices=(body.voice, body.model),
         text=body.input,
+        route=route,
         fmt=body.response_format,
         speed=body.speed,
     )

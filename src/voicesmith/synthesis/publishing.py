@@ -7,6 +7,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from voicesmith.auth.audit import WYOMING
 from voicesmith.engines.runfiles import model_language
 from voicesmith.errors import NotFound
 from voicesmith.synthesis import service, sharing
@@ -96,6 +97,7 @@ def speak_published(
             audience=sharing.ANYONE,
             voices=(voice,),
             text=text,
+            route=WYOMING,
             fmt="pcm",
             stream=True,
         )

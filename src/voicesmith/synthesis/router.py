@@ -5,7 +5,7 @@ from fastapi.responses import Response
 
 from voicesmith.deps import CurrentAdmin, CurrentUser, SessionDep, SettingsDep, require_admin
 from voicesmith.synthesis import catalog, service, sharing
-from voicesmith.synthesis.http import SynthDep, audio_response
+from voicesmith.synthesis.http import RouteName, SynthDep, audio_response
 from voicesmith.synthesis.schemas import (
     AliasRequest,
     SharingRequest,
@@ -21,7 +21,11 @@ admin_router = APIRouter(
 
 @router.post("/synthesize-trained", response_class=Response)
 def synthesize_trained(
-    body: TrainedSpeakRequest, user: CurrentUser, session: SessionDep, synth: SynthDep
+    body: TrainedSpeakRequest,
+    user: CurrentUser,
+    session: SessionDep,
+    synth: SynthDep,
+    route: RouteName,
 ) -> Response:
     """Speak text in a trained voice shared with the user; unshared voices are 404."""
     audio = service.speak(
@@ -30,6 +34,7 @@ def synthesize_trained(
         audience=sharing.audience_of(user),
         voices=(body.job_id,),
         text=body.text,
+        route=route,
         fmt=body.format,
         speed=body.speed,
         stream=body.stream,
@@ -38,14 +43,17 @@ def synthesize_trained(
 
 
 @router.post("/synthesize", response_class=Response)
-def synthesize_base(body: SpeakRequest, user: CurrentUser, synth: SynthDep) -> Response:
+def synthesize_base(
+    body: SpeakRequest, user: CurrentUser, session: SessionDep, synth: SynthDep, route: RouteName
+) -> Response:
     """Speak text with the configured base model."""
     audio = service.speak(
-        session=None,
+        session=session,
         synth=synth,
         audience=sharing.audience_of(user),
         voices=(),
         text=body.text,
+        route=route,
         fmt=body.format,
         speed=body.speed,
         stream=body.stream,
@@ -100,7 +108,7 @@ def put_sharing(
 
 
 @admin_router.delete("/{alias}")
-def delete_alias(alias: str, session: SessionDep) -> dict[str, str]:
+def delete_alias(alias: str, session: SessionDep, admin: CurrentAdmin) -> dict[str, str]:
     """Remove an alias; the job's voice stays."""
-    service.delete_alias(session=session, alias=alias)
+    service.delete_alias(session=session, alias=alias, actor=admin.username)
     return {"status": "deleted", "alias": alias}

@@ -8,10 +8,11 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from voicesmith.auth import audit
 from voicesmith.config import Settings
 from voicesmith.engines import runfiles
 from voicesmith.errors import BadInput, Conflict, NotFound, Unavailable
-from voicesmith.synthesis import formats, sharing
+from voicesmith.synthesis import auditing, formats, sharing
 from voicesmith.synthesis import text as texts
 from voicesmith.synthesis.cache import VoiceCache
 from voicesmith.synthesis.models import VoiceAlias
@@ -30,6 +31,7 @@ class VoiceRef:
     name: str
     model_dir: Path
     checkpoint: Path | None = None
+    job_id: str | None = None  # None for the base voice
 
     @property
     def key(self) -> str:
@@ -73,6 +75,7 @@ def speak(
     audience: Audience,
     voices: Sequence[str],
     text: str,
+    route: str,
     fmt: str = "wav",
     speed: float = 1.0,
     stream: bool = False,
@@ -81,14 +84,19 @@ def speak(
     ref = _speaking_voice(session=session, synth=synth, audience=audience, voices=voices, text=text)
     synth.check(text)
     if stream:
-        return _streamed(synth, ref, text, fmt=fmt, speed=speed)
-    speech = synth.speak(ref, text, speed=speed)
-    return Audio(
-        media_type=formats.MEDIA_TYPES[fmt],
-        dropped=speech.dropped,
-        backend=speech.backend,
-        content=formats.encode(speech.samples, speech.sample_rate, fmt),
-        seconds=len(speech.samples) / speech.sample_rate,
+        audio = _streamed(synth, ref, text, fmt=fmt, speed=speed)
+    else:
+        speech = synth.speak(ref, text, speed=speed)
+        audio = Audio(
+            media_type=formats.MEDIA_TYPES[fmt],
+            dropped=speech.dropped,
+            backend=speech.backend,
+            content=formats.encode(speech.samples, speech.sample_rate, fmt),
+            seconds=len(speech.samples) / speech.sample_rate,
+        )
+    # Every answer is audited under `route`: a whole one now, a streamed one at its end.
+    return auditing.audited(
+        audio, session=session, synth=synth, ref=ref, audience=audience, route=route, text=text
     )
 
 
@@ -149,7 +157,7 @@ def resolve_voice(*, session: Session, audience: Audience, name: str) -> VoiceRe
     if not has_model(job):
         raise Conflict(f"job '{job_id}' completed without a model; train it again")
     checkpoint = Path(job.output_dir) / alias.checkpoint if alias and alias.checkpoint else None
-    return VoiceRef(name=name, model_dir=Path(job.output_dir), checkpoint=checkpoint)
+    return VoiceRef(name=name, model_dir=Path(job.output_dir), checkpoint=checkpoint, job_id=job.id)
 
 
 def base_voice(*, settings: Settings) -> VoiceRef:
@@ -201,13 +209,20 @@ def _is_checkpoint_of(model_dir: Path, name: str) -> bool:
     return "/" not in name and name.endswith(".pth") and (model_dir / name).is_file()
 
 
-def delete_alias(*, session: Session, alias: str) -> None:
-    """Remove an alias; the job stays."""
+def delete_alias(*, session: Session, alias: str, actor: str | None = None) -> None:
+    """Remove an alias; the job stays, and the audit keeps who removed it."""
     row = session.get(VoiceAlias, alias)
     if row is None:
         raise NotFound(f"alias '{alias}' does not exist")
     session.delete(row)
     sharing.forget(session=session, name=alias)
+    audit.record_admin(
+        session=session,
+        actor=actor,
+        action=audit.Action.DELETE_ALIAS,
+        voice=alias,
+        job_id=row.job_id,
+    )
     session.commit()
 
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from voicesmith.auth import audit
 from voicesmith.auth.models import Role, User
 from voicesmith.db import utcnow
 from voicesmith.errors import BadInput, NotFound
@@ -82,6 +83,10 @@ def set_sharing(
     row.mode, row.changed_by, row.changed_at = mode, changed_by, utcnow()
     row.users = [VoiceShare(voice=name, user_id=i) for i in ids]
     session.add(row)
+    detail = {"mode": mode, "users": sorted(set(users))}
+    audit.record_admin(
+        session=session, actor=changed_by, action=audit.Action.SHARING, voice=name, detail=detail
+    )
     session.commit()
     return describe(row, usernames(session=session))
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from voicesmith.auth import audit
 from voicesmith.engines import runfiles, scores
 from voicesmith.errors import Conflict, NotFound, Unavailable
 from voicesmith.training.models import Job, JobStatus
@@ -30,7 +31,9 @@ def list_checkpoints(*, session: Session, job_id: str) -> dict[str, Any]:
     return {"promoted": record.get("promoted"), "rule": rule, "checkpoints": entries}
 
 
-def promote(*, session: Session, job_id: str, step: int) -> dict[str, Any]:
+def promote(
+    *, session: Session, job_id: str, step: int, actor: str | None = None
+) -> dict[str, Any]:
     """Make a kept checkpoint the voice: exported now, or when a running job finishes."""
     job = get_job(session=session, job_id=job_id)
     job_dir = Path(job.output_dir)
@@ -49,6 +52,11 @@ def promote(*, session: Session, job_id: str, step: int) -> dict[str, Any]:
         _export(job, step)
     else:
         raise Conflict(f"job '{job_id}' is {job.status}; only finished or running jobs promote")
+    detail = {"step": step, "status": job.status}
+    audit.record_admin(
+        session=session, actor=actor, action=audit.Action.PROMOTE, job_id=job_id, detail=detail
+    )
+    session.commit()
     return list_checkpoints(session=session, job_id=job_id)
 
 

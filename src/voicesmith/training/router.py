@@ -144,9 +144,9 @@ def resume(job_id: str, session: SessionDep, enqueue: EnqueueTraining) -> JobOut
 
 
 @router.delete("/jobs/{job_id}")
-def delete(job_id: str, session: SessionDep) -> dict[str, str]:
+def delete(job_id: str, session: SessionDep, admin: CurrentAdmin) -> dict[str, str]:
     """Delete a job that is not running, and its files."""
-    service.delete(session=session, job_id=job_id)
+    service.delete(session=session, job_id=job_id, actor=admin.username)
     return {"status": "deleted", "job_id": job_id}
 
 
@@ -173,9 +173,10 @@ def list_checkpoints(job_id: str, session: SessionDep) -> CheckpointList:
 
 
 @router.post("/jobs/{job_id}/checkpoints/{step}/promote")
-def promote(job_id: str, step: int, session: SessionDep) -> CheckpointList:
+def promote(job_id: str, step: int, session: SessionDep, admin: CurrentAdmin) -> CheckpointList:
     """Make a kept checkpoint the voice (re-exported to ONNX); answers the new state."""
-    return checkpoint_list(job_id, checkpoints.promote(session=session, job_id=job_id, step=step))
+    found = checkpoints.promote(session=session, job_id=job_id, step=step, actor=admin.username)
+    return checkpoint_list(job_id, found)
 
 
 @router.get("/jobs/{job_id}/samples/{name}", response_class=FileResponse)
@@ -195,7 +196,9 @@ def events(job_id: str, request: Request, sessions: SessionsDep) -> StreamingRes
 # Deleting a dataset must ask whether a job trains on it, which only training knows, so the
 # route lives here, under the same path as the other dataset routes.
 @router.delete("/datasets/{name}", tags=["datasets"])
-def delete_dataset(name: str, session: SessionDep, settings: SettingsDep) -> dict:
+def delete_dataset(
+    name: str, session: SessionDep, settings: SettingsDep, admin: CurrentAdmin
+) -> dict:
     """Delete a dataset and its files; refused while a job uses it."""
-    service.delete_dataset(session=session, settings=settings, name=name)
+    service.delete_dataset(session=session, settings=settings, name=name, actor=admin.username)
     return {"status": "deleted", "dataset": name}

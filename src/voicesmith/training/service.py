@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from voicesmith.auth import audit
 from voicesmith.config import Settings
 from voicesmith.datasets import editing, layout, speakers
 from voicesmith.datasets.models import Clip, ClipStatus, Dataset
@@ -272,24 +273,35 @@ def resume(*, session: Session, job_id: str) -> Job:
     return job
 
 
-def delete(*, session: Session, job_id: str) -> None:
-    """Delete a job that is not running, with its files."""
+def delete(*, session: Session, job_id: str, actor: str | None = None) -> None:
+    """Delete a job that is not running, with its files; the audit keeps who did."""
     job = get_job(session=session, job_id=job_id)
     if job.status in ACTIVE:
         raise Conflict(f"job '{job_id}' is {job.status}; cancel it before deleting")
     shutil.rmtree(job.output_dir, ignore_errors=True)
     session.delete(job)
+    detail = {"dataset": job.dataset_name}
+    audit.record_admin(
+        session=session, actor=actor, action=audit.Action.DELETE_JOB, job_id=job_id, detail=detail
+    )
     session.commit()
 
 
-def delete_dataset(*, session: Session, settings: Settings, name: str) -> None:
-    """Delete a dataset and its files, unless a job is queued or training on it."""
+def delete_dataset(
+    *, session: Session, settings: Settings, name: str, actor: str | None = None
+) -> None:
+    """Delete a dataset and its files, unless a job is queued or training on it; audited."""
     editing.delete_dataset(
         session=session,
         settings=settings,
         name=name,
         in_use=lambda dataset: active_job_on(session=session, dataset=dataset),
     )
+    detail = {"dataset": name}
+    audit.record_admin(
+        session=session, actor=actor, action=audit.Action.DELETE_DATASET, detail=detail
+    )
+    session.commit()
 
 
 def active_job_on(*, session: Session, dataset: str) -> str | None:

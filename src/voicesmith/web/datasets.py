@@ -126,10 +126,12 @@ def delete_clip(
 
 @router.delete("/datasets/{name}")
 def delete_dataset(
-    name: str, session: SessionDep, settings: SettingsDep, _admin: ActionAdmin
+    name: str, session: SessionDep, settings: SettingsDep, admin: ActionAdmin
 ) -> Response:
     """Delete a dataset, then go back to the Training tab."""
-    training_service.delete_dataset(session=session, settings=settings, name=name)
+    training_service.delete_dataset(
+        session=session, settings=settings, name=name, actor=admin.username
+    )
     return Response(status_code=200, headers={"HX-Redirect": "/admin/training"})
 
 

@@ -160,9 +160,9 @@ def checkpoints_table(job_id: str, session: SessionDep, _admin: ActionAdmin) -> 
 
 
 @router.post("/jobs/{job_id}/checkpoints/{step}/promote")
-def promote(job_id: str, step: int, session: SessionDep, _admin: ActionAdmin) -> CheckpointList:
+def promote(job_id: str, step: int, session: SessionDep, admin: ActionAdmin) -> CheckpointList:
     """Use this checkpoint: it becomes the voice; answers the table again."""
-    found = checkpoints.promote(session=session, job_id=job_id, step=step)
+    found = checkpoints.promote(session=session, job_id=job_id, step=step, actor=admin.username)
     return CheckpointList.of(found, f"/admin/jobs/{job_id}/samples")
 
 
@@ -179,7 +179,7 @@ def export(
 
 
 @router.delete("/jobs/{job_id}")
-def delete(job_id: str, session: SessionDep, _admin: ActionAdmin) -> Response:
+def delete(job_id: str, session: SessionDep, admin: ActionAdmin) -> Response:
     """Delete a job, then go back to the Training tab."""
-    service.delete(session=session, job_id=job_id)
+    service.delete(session=session, job_id=job_id, actor=admin.username)
     return Response(headers={"HX-Redirect": "/admin/training"})

@@ -12,7 +12,7 @@ from voicesmith.deps import SessionDep
 from voicesmith.errors import BadInput
 from voicesmith.synthesis import catalog, sharing
 from voicesmith.synthesis import service as synthesis_service
-from voicesmith.synthesis.http import SynthDep, audio_response
+from voicesmith.synthesis.http import RouteName, SynthDep, audio_response
 from voicesmith.web.render import fragment, html
 from voicesmith.web.session import ActionAdmin, ActionUser
 
@@ -140,7 +140,7 @@ def publish_alias(
 @router.delete("/admin/voices/aliases/{alias}")
 def delete_alias(request: Request, alias: str, session: SessionDep, admin: ActionAdmin) -> Response:
     """Remove an alias."""
-    synthesis_service.delete_alias(session=session, alias=alias)
+    synthesis_service.delete_alias(session=session, alias=alias, actor=admin.username)
     return _aliases_panel(request, session, admin)
 
 
@@ -168,6 +168,7 @@ def speak(
     session: SessionDep,
     synth: SynthDep,
     user: ActionUser,
+    route: RouteName,
     voice: Annotated[str, Form(max_length=256)] = "",
     text: Annotated[str, Form(max_length=1_000_000)] = "",
 ) -> Response:
@@ -180,5 +181,6 @@ def speak(
         audience=sharing.audience_of(user),
         voices=(voice,),
         text=text,
+        route=route,
     )
     return audio_response(audio)
