@@ -16,8 +16,10 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from voicesmith import metrics
+from voicesmith.auth import audit_log
 from voicesmith.auth import service as auth_service
 from voicesmith.auth.router import admin_router as users_router
+from voicesmith.auth.router import audit_router
 from voicesmith.auth.router import router as auth_router
 from voicesmith.config import Settings, get_settings
 from voicesmith.datasets.router import router as datasets_router
@@ -85,6 +87,7 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool = Fals
     routers = (
         auth_router,
         users_router,
+        audit_router,
         datasets_router,
         training_router,
         transcripts_router,
@@ -194,6 +197,7 @@ def prepare(settings: Settings, app: FastAPI) -> None:
     with session_scope(app.state.sessionmaker) as session:
         scrub(session=session, settings=settings)
         auth_service.purge_expired_tokens(session=session)
+        audit_log.purge(session=session, days=settings.audit_retention_days)
         password = settings.admin_password.get_secret_value() if settings.admin_password else None
         generated = auth_service.ensure_admin(
             session=session, username=settings.admin_username, password=password

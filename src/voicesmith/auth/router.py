@@ -1,9 +1,14 @@
-"""Login, logout, whoami and admin user management."""
+"""Login, logout, whoami, admin user management and the audit trail."""
 
-from fastapi import APIRouter, Depends, status
+from datetime import datetime
+from typing import Annotated
 
-from voicesmith.auth import service
+from fastapi import APIRouter, Depends, Query, status
+
+from voicesmith.auth import audit_log, service
+from voicesmith.auth.audit import Action
 from voicesmith.auth.schemas import (
+    AuditPage,
     LoginRequest,
     RolePatch,
     TokenResponse,
@@ -24,6 +29,10 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 admin_router = APIRouter(
     prefix="/api/v1/admin/users", tags=["users"], dependencies=[Depends(require_admin)]
 )
+audit_router = APIRouter(
+    prefix="/api/v1/admin/audit", tags=["audit"], dependencies=[Depends(require_admin)]
+)
+Name = Annotated[str | None, Query(min_length=1, max_length=128)]
 
 
 @router.post("/login")
@@ -76,3 +85,31 @@ def delete_user(username: str, session: SessionDep, admin: CurrentAdmin) -> dict
     """Delete a user and all their tokens."""
     service.delete_user(session=session, username=username, acting_user=admin)
     return {"status": "deleted", "username": username}
+
+
+@audit_router.get("")
+def audit_events(
+    session: SessionDep,
+    actor: Name = None,
+    voice: Name = None,
+    action: Annotated[Action | None, Query()] = None,
+    route: Name = None,
+    since: Annotated[datetime | None, Query(description="ISO 8601; without a zone, UTC")] = None,
+    until: Annotated[datetime | None, Query(description="ISO 8601, exclusive")] = None,
+    limit: Annotated[int, Query(ge=1, le=audit_log.MAX_LIMIT)] = 100,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    cursor: Annotated[int | None, Query(ge=1, description="next_cursor of the page before")] = None,
+) -> AuditPage:
+    """Syntheses and admin actions, newest first, filtered; next_cursor pages on."""
+    filters = audit_log.Filters(
+        actor=actor,
+        voice=voice,
+        action=action.value if action else None,
+        route=route,
+        since=since,
+        until=until,
+    )
+    found = audit_log.page(
+        session=session, filters=filters, limit=limit, offset=offset, cursor=cursor
+    )
+    return AuditPage.model_validate(found)

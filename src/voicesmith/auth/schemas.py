@@ -1,6 +1,7 @@
 """Request and response bodies for auth and user management."""
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -51,3 +52,29 @@ class UserList(BaseModel):
 
     status: str = "ok"
     users: list[UserOut]
+
+
+class AuditItem(BaseModel):
+    """One audit row: who did what to which voice, when; a synthesis adds its text and audio."""
+
+    id: int
+    at: datetime
+    actor: str | None
+    action: str
+    route: str | None
+    voice: str | None
+    job_id: str | None
+    checkpoint: str | None
+    text_length: int | None
+    text_sha256: str | None
+    text: str | None
+    audio_seconds: float | None
+    detail: dict[str, Any] | None
+
+
+class AuditPage(BaseModel):
+    """A page of audit rows, newest first; next_cursor asks for the page after it."""
+
+    items: list[AuditItem]
+    total: int
+    next_cursor: int | None

@@ -19,7 +19,7 @@ from voicesmith.synthesis import catalog
 from voicesmith.synthesis import service as synthesis_service
 from voicesmith.synthesis.sharing import audience_of
 from voicesmith.training import service as training_service
-from voicesmith.web import datasets, estimates, jobs, people
+from voicesmith.web import audit, datasets, estimates, jobs, people
 from voicesmith.web.render import page
 from voicesmith.web.session import (
     LOGIN_CSRF_COOKIE,
@@ -33,7 +33,7 @@ from voicesmith.web.session import (
 )
 
 router = APIRouter(include_in_schema=False)
-for _sub in (datasets.router, jobs.router, estimates.router, people.router):
+for _sub in (datasets.router, jobs.router, estimates.router, people.router, audit.router):
     router.include_router(_sub)
 CLIPS_PER_PAGE = 100
 LOGIN_CSRF_SECONDS = 3600
