@@ -11,6 +11,7 @@ from tests.hardening.kit import Kit, as_zip, bomb_zip, lying_zip, many_entries_z
 
 API = "/api/v1/admin/training"
 VOICES = "/api/v1/admin/voices"
+AUDIT = "/api/v1/admin/audit"
 SQL = "x' OR '1'='1' --"
 DROP = "base'; DROP TABLE clips; --"
 TRAVERSAL = quote("../../etc/passwd", safe="")
@@ -149,6 +150,14 @@ JSON_CASES = [
     Bad("sharing-users-empty", "json", "PUT", f"{VOICES}/myvoice/sharing", _json({"mode": "users", "users": []}), needle="at least one user"),
     Bad("sharing-users-with-private", "json", "PUT", f"{VOICES}/myvoice/sharing", _json({"mode": "private", "users": ["alice"]}), needle="only with mode 'users'"),
     Bad("sharing-users-10000", "json", "PUT", f"{VOICES}/myvoice/sharing", _json({"mode": "users", "users": ["alice"] * 10_000}), needle="users"),
+    Bad("audit-since-not-a-date", "json", "GET", f"{AUDIT}?since=yesterday", needle="since"),
+    Bad("audit-until-impossible-date", "json", "GET", f"{AUDIT}?until=2026-02-31", needle="until"),
+    Bad("audit-since-after-until", "json", "GET", f"{AUDIT}?since=2026-11-02&until=2026-11-01", needle="is after until"),
+    Bad("audit-limit-huge", "json", "GET", f"{AUDIT}?limit={10**30}", needle="limit"),
+    Bad("audit-limit-zero", "json", "GET", f"{AUDIT}?limit=0", needle="limit"),
+    Bad("audit-cursor-negative", "json", "GET", f"{AUDIT}?cursor=-5", needle="cursor"),
+    Bad("audit-action-unknown", "json", "GET", f"{AUDIT}?action={quote(DROP)}", needle="action"),
+    Bad("audit-actor-4kb", "json", "GET", f"{AUDIT}?actor={'a' * 4096}", needle="actor"),
     Bad("user-role-root", "json", "POST", "/api/v1/admin/users", _json({"username": "bob", "password": "long-enough-pw", "role": "root"}), needle="role"),
     Bad("login-username-list", "json", "POST", "/api/v1/auth/login", _json({"username": ["admin"], "password": "x"}), needle="username", auth="none"),
 ]
@@ -200,6 +209,7 @@ SIZE_CASES = [
     Bad("header-500-fields", "size", "GET", f"{API}/datasets", lambda k: {"headers": {f"X-H{n}": "a" for n in range(500)}}, expect=(431,), needle="headers"),
     Bad("no-token", "auth", "POST", UPLOAD, lambda k: k.upload(k.wav), expect=(401,), needle="bearer", auth="none"),
     Bad("sharing-as-plain-user", "auth", "PUT", f"{VOICES}/myvoice/sharing", _json({"mode": "everyone"}), expect=(403,), needle="admin", auth="user"),
+    Bad("audit-as-plain-user", "auth", "GET", AUDIT, expect=(403,), needle="admin", auth="user"),
     Bad("user-token-on-admin-route", "auth", "POST", UPLOAD, lambda k: k.upload(k.wav), expect=(403,), needle="admin", auth="user"),
     Bad("cookie-form-without-session", "auth", "POST", "/admin/training/upload", lambda k: k.upload(k.wav), expect=(401, 403), needle="", auth="none"),
     Bad("unknown-route", "auth", "GET", "/api/v1/../../etc/passwd", expect=(404,), needle="endpoint"),

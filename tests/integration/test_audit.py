@@ -2,7 +2,9 @@
 the CSV export and the text setting."""
 
 import csv
+import html
 import io
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,7 +13,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
+from tests.conftest import ADMIN_PASSWORD, USER_PASSWORD
 from tests.integration.test_sharing import voice  # noqa: F401 - the completed job fixture
+from tests.integration.test_web_session import web_login
 from voicesmith.app import create_app
 from voicesmith.auth import audit
 from voicesmith.auth.audit import AuditEvent
@@ -222,3 +226,26 @@ def test_the_text_is_kept_only_when_the_setting_says_so(client, settings: Settin
         "best_model.pth",
     )
     assert row.detail == {"format": "wav", "backend": "onnx", "stream": False}
+
+
+def test_the_audit_tab_filters_and_pages(client, rows, user_headers):
+    web_login(client, "admin", ADMIN_PASSWORD)
+    page = client.get("/admin/audit", params={"actor": "carol"})
+    assert page.status_code == 200
+    assert page.text.count('data-action="synthesis"') == 2 and "Older" not in page.text
+    for n in range(100):
+        spoken(client, actor="erin", name="ada", route="POST /v1/audio/speech", text=f"{n}.")
+    first = client.get("/admin/audit", params={"voice": "ada"})
+    assert first.text.count('data-action="synthesis"') == 100
+    older = re.search(r'<a href="(\?[^"]+)">Older</a>', first.text)
+    assert older is not None and "voice=ada" in older[1]
+    rest = client.get("/admin/audit" + html.unescape(older[1]))
+    # The voice ada has 105 rows: the oldest five on the second page.
+    assert rest.text.count('data-action="synthesis"') == 5 and "Newest" in rest.text
+    bad = client.get("/admin/audit", params={"since": "yesterday"})
+    assert bad.status_code == 422 and "since &#39;yesterday&#39; is no date" in bad.text
+
+
+def test_the_audit_tab_is_for_admins(client, user_headers):
+    web_login(client, "alice", USER_PASSWORD)
+    assert client.get("/admin/audit").status_code == 403
