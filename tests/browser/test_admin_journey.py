@@ -354,6 +354,23 @@ def test_a_plain_user_speaks_in_the_playground(fresh_context: BrowserContext):
         expect(dropped).to_contain_text(char)
 
 
+def test_the_audit_tab_shows_who_spoke_in_the_playground(admin_page: Page):
+    admin_page.goto("/admin/training")
+    admin_page.get_by_role("link", name="Audit").click()
+    expect(admin_page).to_have_url(re.compile(r"/admin/audit$"))
+    admin_page.get_by_label("Actor", exact=True).fill(USER)
+    admin_page.get_by_label("Action", exact=True).select_option("synthesis")
+    admin_page.get_by_role("button", name="Filter").click()
+    row = admin_page.locator("table.audit tbody tr").first
+    expect(row).to_contain_text("POST /playground/speak")
+    expect(row).to_contain_text(ALIAS)
+    expect(row).to_contain_text(f"{len(UNSAYABLE)}")
+    expect(admin_page.locator("table.audit tbody tr")).to_have_count(1)
+    admin_page.get_by_label("Actor", exact=True).fill("nobody-at-all")
+    admin_page.get_by_role("button", name="Filter").click()
+    expect(admin_page.locator(".audit-total")).to_have_text("0 matching rows")
+
+
 def test_a_new_alias_reaches_the_voice_picker_without_a_reload(admin_page: Page):
     admin_page.goto("/admin/voices")
     admin_page.get_by_role("textbox", name="Alias").fill("bad alias!")
@@ -399,6 +416,7 @@ def test_every_page_fits_the_screen_and_passes_axe(browser: Browser, server: str
         f"/admin/jobs/{job_id}",
         "/admin/voices",
         "/admin/users",
+        "/admin/audit",
         "/playground",
     ]:
         page.goto(path)
