@@ -188,6 +188,7 @@ def _streamed(session: Session, synth: Synthesizer, repeats: int) -> list[tuple]
     def bare() -> int:
         voice = base_voice(settings=synth.settings)
         synth.check(PARAGRAPH)
+        synth.dropped(voice, PARAGRAPH)  # the streamed answer's header names them too
         return sum(len(formats.to_pcm16(a)) for a in synth.stream(voice, PARAGRAPH, speed=1.0))
 
     with_row, without = _interleaved(audited, bare, repeats)
