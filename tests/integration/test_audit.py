@@ -243,7 +243,7 @@ def test_the_audit_tab_filters_and_pages(client, rows, user_headers):
     # The voice ada has 105 rows: the oldest five on the second page.
     assert rest.text.count('data-action="synthesis"') == 5 and "Newest" in rest.text
     bad = client.get("/admin/audit", params={"since": "yesterday"})
-    assert bad.status_code == 422 and "since &#39;yesterday&#39; is no date" in bad.text
+    assert bad.status_code == 422 and "since &#39;yesterday&#39; is no ISO 8601 date" in bad.text
 
 
 def test_the_audit_tab_is_for_admins(client, user_headers):

@@ -67,6 +67,19 @@ class Filters:
         return found
 
 
+def moment(name: str, value: str | None) -> datetime | None:
+    """An ISO 8601 date or time from a query or a form; BadInput names the field."""
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise BadInput(
+            f"{name} '{value[:64]}' is no ISO 8601 date or time; give 2026-11-01 or "
+            "2026-11-01T09:30:00Z"
+        ) from None
+
+
 def _aware(moment: datetime | None) -> datetime | None:
     """A time without a zone read as UTC, as every stored time is."""
     if moment is None or moment.tzinfo is not None:

@@ -1,6 +1,5 @@
 """Login, logout, whoami, admin user management and the audit trail."""
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
@@ -33,6 +32,7 @@ audit_router = APIRouter(
     prefix="/api/v1/admin/audit", tags=["audit"], dependencies=[Depends(require_admin)]
 )
 Name = Annotated[str | None, Query(min_length=1, max_length=128)]
+SINCE = "ISO 8601 date or time, such as 2026-11-01 or 2026-11-01T09:30:00Z; without a zone, UTC"
 
 
 @router.post("/login")
@@ -94,8 +94,8 @@ def audit_events(
     voice: Name = None,
     action: Annotated[Action | None, Query()] = None,
     route: Name = None,
-    since: Annotated[datetime | None, Query(description="ISO 8601; without a zone, UTC")] = None,
-    until: Annotated[datetime | None, Query(description="ISO 8601, exclusive")] = None,
+    since: Annotated[str | None, Query(max_length=64, description=SINCE)] = None,
+    until: Annotated[str | None, Query(max_length=64, description="ISO 8601, exclusive")] = None,
     limit: Annotated[int, Query(ge=1, le=audit_log.MAX_LIMIT)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     cursor: Annotated[int | None, Query(ge=1, description="next_cursor of the page before")] = None,
@@ -106,8 +106,8 @@ def audit_events(
         voice=voice,
         action=action.value if action else None,
         route=route,
-        since=since,
-        until=until,
+        since=audit_log.moment("since", since),
+        until=audit_log.moment("until", until),
     )
     found = audit_log.page(
         session=session, filters=filters, limit=limit, offset=offset, cursor=cursor

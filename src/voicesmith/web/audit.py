@@ -1,6 +1,5 @@
 """The Audit tab: the audit trail's rows, filtered and paged as GET /api/v1/admin/audit does."""
 
-from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -62,18 +61,6 @@ def _filters(shown: dict[str, str]) -> audit_log.Filters:
         voice=shown["voice"] or None,
         action=shown["action"] or None,
         route=shown["route"] or None,
-        since=_moment("since", shown["since"]),
-        until=_moment("until", shown["until"]),
+        since=audit_log.moment("since", shown["since"]),
+        until=audit_log.moment("until", shown["until"]),
     )
-
-
-def _moment(name: str, value: str) -> datetime | None:
-    """A date or time from the form; BadInput for one that is not ISO 8601."""
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        raise BadInput(
-            f"{name} '{value}' is no date; give 2026-11-01 or 2026-11-01T09:30"
-        ) from None
