@@ -156,6 +156,7 @@ JSON_CASES = [
     Bad("audit-limit-huge", "json", "GET", f"{AUDIT}?limit={10**30}", needle="limit"),
     Bad("audit-limit-zero", "json", "GET", f"{AUDIT}?limit=0", needle="limit"),
     Bad("audit-cursor-negative", "json", "GET", f"{AUDIT}?cursor=-5", needle="cursor"),
+    Bad("audit-cursor-huge", "json", "GET", f"{AUDIT}?cursor={10**30}", needle="cursor"),
     Bad("audit-action-unknown", "json", "GET", f"{AUDIT}?action={quote(DROP)}", needle="action"),
     Bad("audit-actor-4kb", "json", "GET", f"{AUDIT}?actor={'a' * 4096}", needle="actor"),
     Bad("user-role-root", "json", "POST", "/api/v1/admin/users", _json({"username": "bob", "password": "long-enough-pw", "role": "root"}), needle="role"),

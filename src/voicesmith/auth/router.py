@@ -32,6 +32,8 @@ audit_router = APIRouter(
     prefix="/api/v1/admin/audit", tags=["audit"], dependencies=[Depends(require_admin)]
 )
 Name = Annotated[str | None, Query(min_length=1, max_length=128)]
+CURSOR = "the next_cursor of the page before"
+MAX_ID = 2**63 - 1  # the largest row id a database stores
 SINCE = "ISO 8601 date or time, such as 2026-11-01 or 2026-11-01T09:30:00Z; without a zone, UTC"
 
 
@@ -98,7 +100,7 @@ def audit_events(
     until: Annotated[str | None, Query(max_length=64, description="ISO 8601, exclusive")] = None,
     limit: Annotated[int, Query(ge=1, le=audit_log.MAX_LIMIT)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-    cursor: Annotated[int | None, Query(ge=1, description="next_cursor of the page before")] = None,
+    cursor: Annotated[int | None, Query(ge=1, le=MAX_ID, description=CURSOR)] = None,
 ) -> AuditPage:
     """Syntheses and admin actions, newest first, filtered; next_cursor pages on."""
     filters = audit_log.Filters(

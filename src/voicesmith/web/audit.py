@@ -29,7 +29,7 @@ def audit_tab(
     route: Field = "",
     since: Field = "",
     until: Field = "",
-    cursor: Annotated[int | None, Query(ge=1)] = None,
+    cursor: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
 ) -> Response:
     """Who spoke which voice and who changed what, newest first, with filters."""
     shown = {"actor": actor, "voice": voice, "action": action, "route": route}
