@@ -25,7 +25,9 @@ CONSENT = "/api/v1/admin/training/datasets/ada/consent"
 # Measured in this file's runs: +f3 reading the statement scores about 0.70 against en-us's
 # centroid, en-us itself about 0.97, and the clips' own threshold lands near 0.80.
 OTHER_VOICE = "en-us+f3"
-OTHER_TEXT = "The birch canoe slid on the smooth planks. Glue the sheet to the dark blue background."
+OTHER_TEXT = (
+    "The birch canoe slid on the smooth planks. Glue the sheet to the dark blue background."
+)
 
 
 class Consent(NamedTuple):

@@ -261,6 +261,10 @@ def note_override(*, session: Session, job: Job, reason: str, admin: str | None)
 def overview(*, session: Session, dataset_name: str) -> tuple[bool, list[ConsentRecord]]:
     """Whether the dataset has consent now, and every record under its name."""
     found = records(session=session, dataset_name=dataset_name)
+    return current(session=session, dataset_name=dataset_name) is not None, found
+
+
+def current(*, session: Session, dataset_name: str) -> ConsentRecord | None:
+    """The verified record that gives the named dataset consent now, if there is one."""
     dataset = get_dataset(session=session, name=validate_dataset_name(dataset_name))
-    has = dataset is not None and consent_of(session=session, dataset=dataset) is not None
-    return has, found
+    return consent_of(session=session, dataset=dataset) if dataset is not None else None
