@@ -96,6 +96,7 @@ def test_the_speaker_reading_the_statement_is_verified_and_kept(ada: Consent) ->
     assert "new challenge" in again["reason"]
 
 
+@pytest.mark.hardening
 def test_another_voice_reading_the_statement_is_another_speaker(ada: Consent) -> None:
     """en-us+f3 reads the statement word for word: rejected as another speaker, with figures."""
     statement = challenge(ada)["statement"]
@@ -105,6 +106,7 @@ def test_another_voice_reading_the_statement_is_another_speaker(ada: Consent) ->
     assert str(found["similarity"]) in found["reason"]
 
 
+@pytest.mark.hardening
 def test_the_speaker_reading_another_text_is_the_wrong_text(ada: Consent) -> None:
     """en-us reads something else: the speaker matches, the words do not."""
     challenge(ada)
@@ -115,6 +117,7 @@ def test_the_speaker_reading_another_text_is_the_wrong_text(ada: Consent) -> Non
     assert f"{found['cer']:.2f}" in found["reason"]
 
 
+@pytest.mark.hardening
 def test_silence_is_no_speech(ada: Consent) -> None:
     """Four seconds of digital silence: rejected, no speech, never a 500."""
     challenge(ada)
@@ -124,6 +127,7 @@ def test_silence_is_no_speech(ada: Consent) -> None:
     assert "speech" in found["reason"]
 
 
+@pytest.mark.hardening
 def test_a_replayed_recording_fails_a_new_challenge(ada: Consent) -> None:
     """A verified recording played against the next challenge lacks that challenge's code."""
     first = challenge(ada)
