@@ -15,7 +15,7 @@ from tests.factories import write_tone
 from tests.integration.test_web_session import web_login
 from voicesmith.config import Settings
 from voicesmith.training import estimates
-from voicesmith.training.consent_judge import NUMBERS, WORDS, phrase_heard
+from voicesmith.training.consent_judge import WORDS, phrase_heard
 from voicesmith.training.models import ConsentChallenge, ConsentRecord
 
 API = "/api/v1/admin/training"
@@ -61,8 +61,8 @@ def test_a_challenge_names_the_speaker_organisation_date_and_a_fresh_code(
     today = datetime.now(UTC)
     assert first["statement"].startswith("I, Ada Park, agree that Example Corp may create")
     assert f"Today is {today.day} {today:%B %Y}." in first["statement"]
-    code = re.search(r"My code is (\w+) (\w+) (\w+)\.$", first["statement"])
-    assert code[1] in WORDS and code[2] in WORDS and code[1] != code[2] and code[3] in NUMBERS
+    code = re.search(r"My code is (\w+), (\w+), (\w+), (\w+)\.$", first["statement"])
+    assert set(code.groups()) <= set(WORDS) and len(set(code.groups())) == 4
     assert first["challenge_id"] != second["challenge_id"]
     expires = datetime.fromisoformat(first["expires_at"])
     assert abs((expires - today - timedelta(hours=2)).total_seconds()) < 60
@@ -238,9 +238,11 @@ def test_the_web_form_refuses_under_require_and_starts_with_an_override(
     assert bad.status_code == 422 and "recording" in bad.json()["detail"]
 
 
-def test_the_phrase_is_found_in_what_asr_writes() -> None:
-    assert phrase_heard("silver rocket seventeen", "My code is Silver Rocket 17.")
-    assert phrase_heard("copper falcon five", "my code is copper felcon 5")
-    assert phrase_heard("tiger yellow sixteen", "my code is tiger yellow16")
-    assert not phrase_heard("purple forest seventeen", "My code is silver rocket 17.")
-    assert not phrase_heard("silver rocket seventeen", "My code is silver rocket 7.")
+def test_the_code_is_found_in_what_asr_writes() -> None:
+    code = "silver rocket tiger music"
+    assert phrase_heard(code, "My code is Silver Rocket, Tiger Music.")
+    assert phrase_heard(code, "my code is silver rocket tigers music17")
+    assert phrase_heard(code, "my code is silver packet tiger music")  # one word missed
+    assert not phrase_heard(code, "my code is silver packet tiger")  # two missed
+    assert not phrase_heard(code, "my code is orange rocket tiger salad")
+    assert not phrase_heard("paper pilot robot salad", "my code is paperpilot robot salad")

@@ -137,7 +137,11 @@ def _challenge(
     """The challenge named, else the dataset's newest one (none from a deleted namesake)."""
     if challenge_id:
         found = session.get(ConsentChallenge, challenge_id)
-        if found is None or found.dataset_name != dataset.name:
+        if (
+            found is None
+            or found.dataset_name != dataset.name
+            or found.created_at < dataset.created_at
+        ):
             raise NotFound(f"dataset '{dataset.name}' has no consent challenge '{challenge_id}'")
         return found
     query = select(ConsentChallenge).where(ConsentChallenge.dataset_name == dataset.name)

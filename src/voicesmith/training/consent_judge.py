@@ -6,6 +6,7 @@ It passes when its similarity is at least the 10th percentile of the clips' own 
 similarities, less MARGIN: as close to the dataset's speaker as the dataset's own clips are.
 """
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,26 +24,21 @@ from voicesmith.engines import asr, speaker
 from voicesmith.errors import Conflict
 
 # fmt: off
-# Words tiny.en heard right every time espeak-ng read them in a statement (of 50 tried).
+# Words tiny.en heard right each of three times espeak-ng read them in a statement (of 80).
 WORDS = [
-    "river", "copper", "garden", "silver", "winter", "harbor", "purple", "forest", "candle",
-    "lemon", "rocket", "window", "coffee", "mountain", "summer", "tiger", "pencil", "velvet",
-    "island", "castle", "jacket", "ribbon", "wagon", "carpet",
-]
-# Numbers it wrote as digits every time; "three" came back as "free", "nine" as "dine".
-NUMBERS = [
-    "five", "six", "seven", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen",
-    "sixteen", "seventeen", "eighteen",
-]
-_SPELLED = [
-    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
-    "nineteen", "twenty",
+    "apple", "candle", "carpet", "castle", "circle", "coffee", "dragon", "falcon", "finger",
+    "forest", "guitar", "hammer", "harbor", "kitchen", "marble", "monkey", "mountain", "music",
+    "orange", "paper", "pilot", "planet", "purple", "rainbow", "ribbon", "robot", "rocket",
+    "salad", "sugar", "summer", "sunset", "table", "tiger", "tomato", "turtle", "wagon", "water",
+    "window", "winter", "yellow",
 ]
 # fmt: on
-_DIGITS = {str(n): word for n, word in enumerate(_SPELLED)}
-# Share of the phrase's letters ASR may get wrong: tiny.en heard "falcon" as "felcon".
-PHRASE_TOLERANCE = 0.15
+# No numbers: tiny.en heard "three" as "free", "nine" as "dine", "eleven" as "lemon", and the
+# date's day would count as one. Even these words are misheard now and then ("jacket" as
+# "packet"), so one of the code's four may be missed: a replayed recording's code shares three
+# of a new code's words about once in 630 tries (145 of the C(40, 4) codes), each audited.
+CODE_WORDS = 4
+MAY_MISS = 1
 # Below the 10th percentile of the dataset's own clips: a longer recording in another room
 # scores a little lower than clips of one session. espeak-ng en-us clips scored 0.86-0.94
 # against the others, its reading of a statement 0.97, the +f3 voice reading it 0.70.
@@ -79,17 +75,16 @@ class Verdict:
 
 
 def draw_phrase() -> str:
-    """A one-time phrase: two different words and a number, drawn by `secrets`."""
-    first = secrets.choice(WORDS)
-    second = secrets.choice([w for w in WORDS if w != first])
-    return f"{first} {second} {secrets.choice(NUMBERS)}"
+    """A one-time phrase: CODE_WORDS different words, drawn by `secrets`."""
+    pool = list(WORDS)
+    return " ".join(pool.pop(secrets.randbelow(len(pool))) for _ in range(CODE_WORDS))
 
 
 def statement(speaker_name: str, organisation: str, day: datetime, phrase: str) -> str:
-    """The statement the speaker reads aloud."""
+    """The statement the speaker reads aloud; commas make the code's words heard one by one."""
     return (
         f"I, {speaker_name}, agree that {organisation} may create a synthetic voice from my "
-        f"recordings. Today is {day.day} {day:%B %Y}. My code is {phrase}."
+        f"recordings. Today is {day.day} {day:%B %Y}. My code is {phrase.replace(' ', ', ')}."
     )
 
 
@@ -172,35 +167,17 @@ def _phrase_missing(phrase: str, heard: str) -> str:
 
 
 def phrase_heard(phrase: str, heard: str) -> bool:
-    """Whether the phrase is in what ASR heard, digits read as words, a few letters off."""
-    needle = _letters(phrase)
-    return _fuzzy_distance(needle, _letters(heard)) <= PHRASE_TOLERANCE * len(needle)
+    """Whether all but MAY_MISS of the phrase's words are among ASR's, each a letter off at most."""
+    wanted, words = phrase.split(), _words(heard)
+    found = sum(any(_close(w, h) for h in words) for w in wanted)
+    return found >= len(wanted) - MAY_MISS
 
 
-def _letters(said: str) -> str:
-    """Normalised words, digits written out, without spaces (ASR splits words its own way)."""
-    spaced = "".join(f" {c} " if c.isdigit() else c for c in said)
-    words = text.normalize(spaced).split()
-    joined, run = [], ""
-    for word in words + [""]:  # digits of one number arrive one by one: join them first
-        if word.isdigit():
-            run += word
-            continue
-        if run:
-            joined.append(_DIGITS.get(run, run))
-            run = ""
-        joined.append(word)
-    return "".join(joined)
+def _close(wanted: str, heard: str) -> bool:
+    """One word heard as another: exact for short words, one edit off for longer ones."""
+    return text.edit_distance(wanted, heard) <= (1 if len(wanted) >= 5 else 0)
 
 
-def _fuzzy_distance(needle: str, haystack: str) -> int:
-    """The fewest edits that turn needle into some substring of haystack."""
-    previous = [0] * (len(haystack) + 1)  # a match may start anywhere
-    for i, char in enumerate(needle, 1):
-        current = [i]
-        for j, other in enumerate(haystack, 1):
-            current.append(
-                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char != other))
-            )
-        previous = current
-    return min(previous)
+def _words(said: str) -> list[str]:
+    """Normalised words, digits split off (ASR glues them on: "yellow17")."""
+    return text.normalize(re.sub(r"\d+", " ", said)).split()

@@ -8,6 +8,16 @@ from pydantic import BaseModel, Field, field_validator
 MIN_OVERRIDE_CHARS = 10
 
 
+def written_reason(reason: str | None) -> str | None:
+    """A consent override's reason on one line, at least MIN_OVERRIDE_CHARS long; blank: none."""
+    text = " ".join((reason or "").split())
+    if text and len(text) < MIN_OVERRIDE_CHARS:
+        raise ValueError(
+            f"consent_override_reason must say why, in at least {MIN_OVERRIDE_CHARS} characters"
+        )
+    return text or None
+
+
 class StartRequest(BaseModel):
     """The seed's start body plus the optional knobs."""
 
@@ -42,13 +52,8 @@ class StartRequest(BaseModel):
     @field_validator("consent_override_reason")
     @classmethod
     def _written_reason(cls, reason: str | None) -> str | None:
-        """A reason someone wrote, at least MIN_OVERRIDE_CHARS long; blank means none."""
-        text = " ".join((reason or "").split())
-        if text and len(text) < MIN_OVERRIDE_CHARS:
-            raise ValueError(
-                f"consent_override_reason must say why, in at least {MIN_OVERRIDE_CHARS} characters"
-            )
-        return text or None
+        """A reason someone wrote; blank means none."""
+        return written_reason(reason)
 
     @field_validator("epochs", mode="before")
     @classmethod

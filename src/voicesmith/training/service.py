@@ -21,6 +21,7 @@ from voicesmith.engines import runfiles
 from voicesmith.errors import BadInput, Conflict, NotFound
 from voicesmith.training import bases, consent, snapshot
 from voicesmith.training.models import ACTIVE, RESUMABLE, Job, JobStatus
+from voicesmith.training.schemas import written_reason
 from voicesmith.training.worker import finish
 from voicesmith.transcripts.warnings import transcript_warnings
 
@@ -64,7 +65,7 @@ def submit(
     *, session: Session, settings: Settings, request: dict[str, Any], owner: str | None = None
 ) -> Job:
     """Validate a start request, create its pending job row and freeze the dataset for it."""
-    reason = request.get(OVERRIDE_FIELD)
+    reason = _override_reason(request)
     with trainable(session=session, settings=settings, request=request) as found:
         name, clips = found.name, found.clips
         params = {**job_params(request), "base_model": found.base_model}
@@ -86,6 +87,14 @@ def submit(
         freeze_speaker(Path(job.output_dir), clips)
     _log_warnings(job)
     return job
+
+
+def _override_reason(request: dict[str, Any]) -> str | None:
+    """The start request's consent override reason, checked for callers without the schema."""
+    try:
+        return written_reason(request.get(OVERRIDE_FIELD))
+    except ValueError as exc:
+        raise BadInput(str(exc)) from exc
 
 
 def job_params(request: dict[str, Any]) -> dict[str, Any]:
