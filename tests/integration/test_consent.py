@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 from tests.factories import write_tone
 from tests.integration.test_web_session import web_login
+from voicesmith.cli import app as cli
 from voicesmith.config import Settings
 from voicesmith.training import estimates
 from voicesmith.training.consent_judge import WORDS, phrase_heard
@@ -246,3 +248,22 @@ def test_the_code_is_found_in_what_asr_writes() -> None:
     assert not phrase_heard(code, "my code is silver packet tiger")  # two missed
     assert not phrase_heard(code, "my code is orange rocket tiger salad")
     assert not phrase_heard("paper pilot robot salad", "my code is paperpilot robot salad")
+
+
+def test_the_cli_refuses_under_require_and_takes_an_override(
+    ada: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VOICESMITH_CONSENT", "require")
+    monkeypatch.setenv("VOICESMITH_MIN_TRAINING_CLIPS", "2")
+    args = ["train", "ada", "--epochs", "1", "--base-model", "scratch:tiny"]
+    args += ["--data-dir", str(settings.data_dir)]
+    refused = CliRunner().invoke(cli, args)
+    assert refused.exit_code != 0 and "consent/challenge" in refused.output
+    short = CliRunner().invoke(cli, [*args, "--consent-override-reason", "why"])
+    assert short.exit_code != 0 and "at least 10" in short.output
+    done = CliRunner().invoke(cli, [*args, "--consent-override-reason", REASON])
+    assert done.exit_code == 0, done.output
+    with ada.app.state.sessionmaker() as session:
+        record = session.scalars(select(ConsentRecord)).one()
+        job_id = done.output.split()[1].rstrip(";")
+        assert (record.status, record.reason, record.job_id) == ("override", REASON, job_id)
