@@ -42,6 +42,7 @@ from voicesmith.synthesis.router import admin_router as voices_router
 from voicesmith.synthesis.router import router as synthesis_router
 from voicesmith.synthesis.service import Synthesizer
 from voicesmith.training import liveness, tasks
+from voicesmith.training.consent_router import router as consent_router
 from voicesmith.training.router import router as training_router
 from voicesmith.transcripts import tasks as asr_tasks
 from voicesmith.transcripts.longform import scrub_leftovers as scrub
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool = Fals
         audit_router,
         datasets_router,
         training_router,
+        consent_router,
         transcripts_router,
         synthesis_router,
         voices_router,

@@ -101,6 +101,17 @@ class Settings(BaseSettings):
     # Scoring skips an evaluation when it would take more than this share of training time.
     score_budget: float = Field(default=0.15, gt=0, le=10)
 
+    # Whether training a dataset needs its speaker's verified consent recording: off, warn
+    # (the job's warnings say it is missing) or require (/start refuses without an override).
+    consent: Literal["off", "warn", "require"] = "warn"
+    # Who the consent statement says may make the voice: "I, NAME, agree that ORGANISATION ...".
+    organisation: str = Field(default="this voicesmith installation", min_length=1, max_length=200)
+    consent_challenge_hours: float = Field(default=24.0, gt=0)
+    # The highest character error rate of ASR's reading against the statement that passes; as
+    # asr_mismatch_cer, since tiny.en mishears names ("voicesmith": "moist misinformation").
+    # The one-time phrase, not the CER, is what fails a replayed recording.
+    consent_max_cer: float = Field(default=0.35, ge=0, le=1)
+
     @field_validator("admin_password")
     @classmethod
     def _refuse_default_secret(cls, value: SecretStr | None) -> SecretStr | None:

@@ -225,5 +225,25 @@ WEB_CASES = [
     Bad("web-name-unknown-voice", "identifier", "POST", f"/admin/jobs/{quote(SQL)}/alias", lambda k: {"data": {"alias": "fine"}}, expect=(404,), needle="voice", auth="web"),
     Bad("web-accept-asr-unknown-clip", "identifier", "POST", f"/admin/datasets/base/clips/{TRAVERSAL}/accept-asr", expect=(404,), needle="clip", auth="web"),
 ]
-CORPUS = AUDIO_CASES + ARCHIVE_CASES + METADATA_CASES + TRANSCRIPT_CASES + JSON_CASES + IDENTIFIER_CASES + SIZE_CASES + WEB_CASES
+CONSENT = f"{API}/datasets/base/consent"
+# A consent recording is refused before anything is judged or kept; a judged one is a 200.
+CONSENT_CASES = [
+    Bad("consent-challenge-unknown-dataset", "identifier", "POST", f"{API}/datasets/nowhere/consent/challenge", _json({"speaker_name": "Ada Park"}), expect=(404,), needle="does not exist"),
+    Bad("consent-challenge-dataset-sql", "identifier", "POST", f"{API}/datasets/{quote(SQL)}/consent/challenge", _json({"speaker_name": "Ada Park"}), expect=(404, 422), needle="dataset"),
+    Bad("consent-challenge-empty-speaker", "json", "POST", f"{CONSENT}/challenge", _json({"speaker_name": "  "}), needle="speaker_name is empty"),
+    Bad("consent-challenge-speaker-missing", "json", "POST", f"{CONSENT}/challenge", _json({}), needle="speaker_name"),
+    Bad("consent-challenge-speaker-list", "json", "POST", f"{CONSENT}/challenge", _json({"speaker_name": ["Ada"]}), needle="speaker_name"),
+    Bad("consent-challenge-speaker-too-long", "json", "POST", f"{CONSENT}/challenge", _json({"speaker_name": "A" * 500}), needle="limit is"),
+    Bad("consent-challenge-speaker-markup", "json", "POST", f"{CONSENT}/challenge", _json({"speaker_name": "<script>x</script>"}), needle="markup"),
+    Bad("consent-not-audio", "audio", "POST", CONSENT, lambda k: {"files": {"audio": ("n.wav", b"meeting notes\n" * 99)}}, needle="decode"),
+    Bad("consent-empty-audio", "audio", "POST", CONSENT, lambda k: {"files": {"audio": ("e.wav", b"")}}, needle="empty"),
+    Bad("consent-audio-missing", "audio", "POST", CONSENT, lambda k: {"data": {"challenge_id": "x"}}, needle="audio"),
+    Bad("consent-unknown-dataset", "identifier", "POST", f"{API}/datasets/nowhere/consent", lambda k: {"files": {"audio": ("t.wav", k.wav)}}, expect=(404,), needle="does not exist"),
+    Bad("consent-unknown-challenge", "identifier", "POST", CONSENT, lambda k: {"files": {"audio": ("t.wav", k.wav)}, "data": {"challenge_id": SQL}}, expect=(404,), needle="no consent challenge"),
+    Bad("start-override-reason-too-short", "json", "POST", START, _json({"dataset_name": "base", "consent_override_reason": "because"}), needle="at least 10"),
+    Bad("start-override-reason-number", "json", "POST", START, _json({"dataset_name": "base", "consent_override_reason": 12345678901}), needle="consent_override_reason"),
+    Bad("consent-as-plain-user", "auth", "POST", f"{CONSENT}/challenge", _json({"speaker_name": "Ada Park"}), expect=(403,), needle="admin", auth="user"),
+    Bad("web-consent-without-audio", "audio", "POST", "/admin/datasets/base/consent", expect=(422,), needle="recording", auth="web"),
+]
+CORPUS = AUDIO_CASES + ARCHIVE_CASES + METADATA_CASES + TRANSCRIPT_CASES + JSON_CASES + IDENTIFIER_CASES + SIZE_CASES + WEB_CASES + CONSENT_CASES
 # fmt: on

@@ -33,6 +33,10 @@ def train(
     as_json: Annotated[
         bool, typer.Option("--json", help="with --dry-run: the answer as JSON")
     ] = False,
+    consent_override_reason: Annotated[
+        str | None,
+        typer.Option(help="why this job may train without the speaker's verified consent"),
+    ] = None,
     data_dir: DataDirOpt = None,
 ) -> None:
     """Queue a fine-tuning job; a server or worker runs it."""
@@ -50,12 +54,11 @@ def train(
     if dry_run:
         _dry_run(sessions, settings, {k: v for k, v in request.items() if v}, as_json)
         return
+    start = {k: v for k, v in request.items() if v}
+    if consent_override_reason:
+        start["consent_override_reason"] = consent_override_reason
     with session_scope(sessions) as session:
-        job = or_exit(
-            lambda: service.submit(
-                session=session, settings=settings, request={k: v for k, v in request.items() if v}
-            )
-        )
+        job = or_exit(lambda: service.submit(session=session, settings=settings, request=start))
     tasks.register(build_huey(settings), lambda: None)(job.id)
     typer.echo(f"queued {job.id}; output in {job.output_dir}")
     if follow:

@@ -76,7 +76,7 @@ def request_estimate(
 ) -> dict[str, Any]:
     """A dry run of a start request: stored while a job trains, else measured or still queued."""
     with service.trainable(session=session, settings=settings, request=request) as found:
-        params = {**request, "base_model": found.base_model}
+        params = {**service.job_params(request), "base_model": found.base_model}
         key = settings_key(settings, params, found)
         busy = training_device(session=session)
         stored = newest_done(settings, key, busy) if busy else None

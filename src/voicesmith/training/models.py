@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Float, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from voicesmith.db import Base, UTCDateTime, utcnow
@@ -46,6 +46,9 @@ class Job(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     # The admin who started it, who owns its voice; a name, so it outlives the account.
     owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Started without verified consent under VOICESMITH_CONSENT=require: why, and which admin.
+    consent_override_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    consent_override_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
@@ -63,3 +66,46 @@ class Worker(Base):
     gpus: Mapped[str | None] = mapped_column(String(255), nullable=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+class ConsentChallenge(Base):
+    """A consent statement handed out to be read aloud once, before it expires."""
+
+    __tablename__ = "consent_challenges"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # A name, not a foreign key: the audit outlives the dataset.
+    dataset_name: Mapped[str] = mapped_column(String(64), index=True)
+    speaker_name: Mapped[str] = mapped_column(String(100))
+    statement: Mapped[str] = mapped_column(Text)
+    phrase: Mapped[str] = mapped_column(String(128))
+    created_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class ConsentRecord(Base):
+    """The audit of one consent recording's verdict, or of one job started by override."""
+
+    __tablename__ = "consent_records"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset_name: Mapped[str] = mapped_column(String(64), index=True)
+    # verified, rejected, or override (a job started without consent, with a reason).
+    status: Mapped[str] = mapped_column(String(16))
+    code: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    challenge_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    speaker_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    statement: Mapped[str | None] = mapped_column(Text, nullable=True)
+    heard: Mapped[str | None] = mapped_column(Text, nullable=True)
+    cer: Mapped[float | None] = mapped_column(Float, nullable=True)
+    similarity: Mapped[float | None] = mapped_column(Float, nullable=True)
+    threshold: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # The upload as sent, under <data_dir>/consent/, and the SHA-256 of its bytes.
+    recording: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    job_id: Mapped[str | None] = mapped_column(String(96), nullable=True)
+    created_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

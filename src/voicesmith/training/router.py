@@ -51,6 +51,8 @@ def job_out(job: Job) -> JobOut:
         worker_id=job.worker_id,
         gpus=job.gpus,
         can_resume=service.can_resume(job),
+        consent_override_reason=job.consent_override_reason,
+        consent_override_by=job.consent_override_by,
     )
 
 

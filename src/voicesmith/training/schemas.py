@@ -5,6 +5,18 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+MIN_OVERRIDE_CHARS = 10
+
+
+def written_reason(reason: str | None) -> str | None:
+    """A consent override's reason on one line, at least MIN_OVERRIDE_CHARS long; blank: none."""
+    text = " ".join((reason or "").split())
+    if text and len(text) < MIN_OVERRIDE_CHARS:
+        raise ValueError(
+            f"consent_override_reason must say why, in at least {MIN_OVERRIDE_CHARS} characters"
+        )
+    return text or None
+
 
 class StartRequest(BaseModel):
     """The seed's start body plus the optional knobs."""
@@ -30,6 +42,18 @@ class StartRequest(BaseModel):
     max_steps: int | None = Field(
         default=None, ge=1, le=10_000_000, description='the bound of epochs "auto"; default 5000'
     )
+    consent_override_reason: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="why this job may train without the speaker's verified consent; "
+        "audited. Needed under VOICESMITH_CONSENT=require when the dataset has none",
+    )
+
+    @field_validator("consent_override_reason")
+    @classmethod
+    def _written_reason(cls, reason: str | None) -> str | None:
+        """A reason someone wrote; blank means none."""
+        return written_reason(reason)
 
     @field_validator("epochs", mode="before")
     @classmethod
@@ -101,6 +125,8 @@ class JobOut(BaseModel):
     worker_id: str | None = None
     gpus: str | None = None
     can_resume: bool = False
+    consent_override_reason: str | None = None
+    consent_override_by: str | None = None
 
 
 class JobList(BaseModel):
@@ -136,3 +162,53 @@ class CheckpointList(BaseModel):
         for entry in found["checkpoints"]:
             entry["samples"] = [f"{samples_url}/{name}" for name in entry["samples"]]
         return cls.model_validate(found)
+
+
+class ChallengeRequest(BaseModel):
+    """Who is to read the consent statement."""
+
+    speaker_name: str = Field(max_length=1000, description="the person whose voice it is")
+
+
+class ChallengeOut(BaseModel):
+    """A statement to read aloud, once, before it expires."""
+
+    challenge_id: str
+    dataset_name: str
+    speaker_name: str
+    statement: str
+    expires_at: datetime
+
+
+class ConsentOut(BaseModel):
+    """A consent recording's verdict and the figures behind it."""
+
+    record_id: int
+    status: Literal["verified", "rejected", "override"]
+    code: str | None = Field(
+        default=None,
+        description="why it was rejected: no_speech, other_speaker, wrong_text, "
+        "phrase_missing, expired, used or no_challenge",
+    )
+    reason: str | None
+    cer: float | None = Field(description="ASR's reading against the statement")
+    similarity: float | None = Field(description="the recording's speaker against the dataset's")
+    threshold: float | None = Field(description="the least similarity that passes")
+    heard: str | None = None
+    dataset_name: str
+    speaker_name: str | None = None
+    statement: str | None = None
+    sha256: str | None = None
+    recording: str | None = None
+    job_id: str | None = None
+    created_by: str | None = None
+    created_at: datetime
+
+
+class ConsentList(BaseModel):
+    """A dataset's consent: whether it counts now, and every record under its name."""
+
+    dataset_name: str
+    consent: Literal["off", "warn", "require"]
+    has_consent: bool
+    records: list[ConsentOut]

@@ -20,12 +20,14 @@ from voicesmith.datasets.service import get_dataset, validate_dataset_name
 from voicesmith.db import utcnow
 from voicesmith.engines import runfiles
 from voicesmith.errors import BadInput, Conflict, NotFound
-from voicesmith.training import bases, snapshot
+from voicesmith.training import bases, consent, snapshot
 from voicesmith.training.models import ACTIVE, RESUMABLE, Job, JobStatus
+from voicesmith.training.schemas import written_reason
 from voicesmith.training.worker import finish
 from voicesmith.transcripts.warnings import transcript_warnings
 
 MAX_LISTED = 10
+OVERRIDE_FIELD = "consent_override_reason"
 
 
 @dataclass(frozen=True)
@@ -64,10 +66,14 @@ def submit(
     *, session: Session, settings: Settings, request: dict[str, Any], owner: str | None = None
 ) -> Job:
     """Validate a start request, create its pending job row and freeze the dataset for it."""
+    reason = _override_reason(request)
     with trainable(session=session, settings=settings, request=request) as found:
         name, clips = found.name, found.clips
-        params = {**request, "base_model": found.base_model}
-        warnings = transcript_warnings(session=session, settings=settings, name=name, clips=clips)
+        params = {**job_params(request), "base_model": found.base_model}
+        warnings = consent.gate(
+            session=session, settings=settings, name=name, override_reason=reason
+        )
+        warnings += transcript_warnings(session=session, settings=settings, name=name, clips=clips)
         job = _insert_job(
             session=session,
             settings=settings,
@@ -76,10 +82,25 @@ def submit(
             warnings=warnings,
             owner=owner,
         )
+        if reason:
+            consent.note_override(session=session, job=job, reason=reason, admin=owner)
         _freeze(session, settings, job, found.rows())
         freeze_speaker(Path(job.output_dir), clips)
     _log_warnings(job)
     return job
+
+
+def _override_reason(request: dict[str, Any]) -> str | None:
+    """The start request's consent override reason, checked for callers without the schema."""
+    try:
+        return written_reason(request.get(OVERRIDE_FIELD))
+    except ValueError as exc:
+        raise BadInput(str(exc)) from exc
+
+
+def job_params(request: dict[str, Any]) -> dict[str, Any]:
+    """A start request's training parameters: the consent override is kept on the job instead."""
+    return {k: v for k, v in request.items() if k != OVERRIDE_FIELD}
 
 
 def freeze_speaker(job_dir: Path, clips: list[Clip]) -> None:

@@ -30,13 +30,18 @@ def start_form(
     base_model: Annotated[str, Form(max_length=2048)] = "",
     learning_rate: Annotated[str, Form(max_length=32)] = "",
     epochs_auto: Annotated[str, Form(max_length=8)] = "",
+    consent_override_reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> dict[str, Any]:
     """The Start Training form's fields checked as the JSON API checks its body."""
     if not dataset_name:
         raise BadInput("pick a dataset to train; upload clips to one first")
     # The auto checkbox disables the number box, so the browser sends no epochs with it.
     fields = {"dataset_name": dataset_name, "epochs": "auto" if epochs_auto else epochs}
-    optional = {"base_model": base_model, "learning_rate": learning_rate}
+    optional = {
+        "base_model": base_model,
+        "learning_rate": learning_rate,
+        "consent_override_reason": consent_override_reason,
+    }
     given = {k: v.strip() for k, v in optional.items() if v.strip()}
     try:
         body = {**fields, "batch_size": batch_size, **given}

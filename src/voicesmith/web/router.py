@@ -18,8 +18,9 @@ from voicesmith.errors import NotFound, RateLimited, Unauthorized
 from voicesmith.synthesis import catalog
 from voicesmith.synthesis import service as synthesis_service
 from voicesmith.synthesis.sharing import audience_of
+from voicesmith.training import consent as consent_service
 from voicesmith.training import service as training_service
-from voicesmith.web import audit, datasets, estimates, jobs, people
+from voicesmith.web import audit, consent, datasets, estimates, jobs, people
 from voicesmith.web.render import page
 from voicesmith.web.session import (
     LOGIN_CSRF_COOKIE,
@@ -33,7 +34,14 @@ from voicesmith.web.session import (
 )
 
 router = APIRouter(include_in_schema=False)
-for _sub in (datasets.router, jobs.router, estimates.router, people.router, audit.router):
+for _sub in (
+    datasets.router,
+    jobs.router,
+    estimates.router,
+    people.router,
+    audit.router,
+    consent.router,
+):
     router.include_router(_sub)
 CLIPS_PER_PAGE = 100
 LOGIN_CSRF_SECONDS = 3600
@@ -184,6 +192,8 @@ def dataset_page(
         "offset": offset,
         "limit": CLIPS_PER_PAGE,
         "clips": [ClipOut.of(c) for c in clips],
+        "consent_record": consent_service.current(session=session, dataset_name=name),
+        "consent_mode": settings.consent,
     }
     return page(request, "dataset.html", context, user=admin)
 
