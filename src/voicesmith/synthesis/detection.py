@@ -43,7 +43,7 @@ def detect(*, session: Session, settings: Settings, audio: BinaryIO | Path) -> D
 
     confidence = watermark.confidence(samples, TARGET_RATE)
     this = installation(settings)
-    voice, best = _best_voice(samples, this.secret, _voice_names(session))
+    voice, best = best_voice(samples, this.secret, _voice_names(session))
     return Detection(
         watermarked=confidence >= watermark.PRESENT or voice is not None,
         voice=voice,
@@ -55,11 +55,22 @@ def detect(*, session: Session, settings: Settings, audio: BinaryIO | Path) -> D
 
 def _decoded(audio: BinaryIO | Path) -> np.ndarray:
     """The upload as float samples at 22050 Hz, or BadInput saying what is wrong with it."""
+    if _is_empty(audio):
+        raise BadInput(f"the audio file is empty; {FORMATS_HINT}")
     try:
         decoded = decode_to_pcm16(audio, max_seconds=MAX_SECONDS)
     except AudioDecodeError as exc:
         raise BadInput(f"{exc}; {FORMATS_HINT}") from exc
     return decoded.samples.astype(np.float32) / 32768.0
+
+
+def _is_empty(audio: BinaryIO | Path) -> bool:
+    """Whether the file holds no bytes at all; leaves a handle at its start."""
+    if isinstance(audio, Path):
+        return audio.stat().st_size == 0
+    empty = not audio.read(1)
+    audio.seek(0)
+    return empty
 
 
 def _voice_names(session: Session) -> list[str]:
@@ -69,7 +80,7 @@ def _voice_names(session: Session) -> list[str]:
     return [BASE_VOICE, *sorted({*jobs, *aliases})]
 
 
-def _best_voice(samples: np.ndarray, secret: bytes, names: list[str]) -> tuple[str | None, float]:
+def best_voice(samples: np.ndarray, secret: bytes, names: list[str]) -> tuple[str | None, float]:
     """The name whose signature scores highest, if that clears the threshold, and its score."""
     folded = signature.fold(samples)
     scores = {name: signature.score(folded, signature.voice_key(secret, name)) for name in names}
