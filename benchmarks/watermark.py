@@ -13,6 +13,7 @@ Run: .venv/bin/python benchmarks/watermark.py
 
 import argparse
 import io
+import os
 import statistics
 import sys
 import tempfile
@@ -52,12 +53,14 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="vs-watermark-"))
     settings = Settings(data_dir=work / "var")
     marker = Marker(settings)
-    watermark.warm()
+    watermark.warm(threads=2)
     timing = _synthesis_time(work, settings, args.repeats)
     speech = _espeak_clips(work / "espeak", 100)
     marked = [(VOICES[n % len(VOICES)], x) for n, x in enumerate(speech[:50])]
     clean = speech[50:92] + [_decoded(path.read_bytes()) for path, _ in fixture_clips()]
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     print("\nwatermark benchmark: PerTh (resemble-perth 1.0.1) + the voice signature")
+    print(f"{os.cpu_count()} CPUs, load average {load} (other work shares them)")
     _print_timing(timing, args.repeats)
     _print_detection(marker, marked, clean)
     _print_snr(marker, marked)
