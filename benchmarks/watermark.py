@@ -53,7 +53,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="vs-watermark-"))
     settings = Settings(data_dir=work / "var")
     marker = Marker(settings)
-    watermark.warm(threads=2)
+    watermark.warm()
     timing = _synthesis_time(work, settings, args.repeats)
     speech = _espeak_clips(work / "espeak", 100)
     marked = [(VOICES[n % len(VOICES)], x) for n, x in enumerate(speech[:50])]

@@ -2,6 +2,7 @@
 
 import contextlib
 import io
+import sys
 import threading
 import warnings
 from typing import Any
@@ -14,16 +15,19 @@ _lock = threading.Lock()
 _model: Any = None
 
 
-def _watermarker(threads: int) -> Any:
+def _watermarker() -> Any:
     """The one PerTh model of this process, loaded on first use (about 7 s on a CPU)."""
     global _model
     with _lock:
         if _model is None:
+            first = "torch" not in sys.modules
             import torch
 
-            # As the torch voices do (engines.voice): torch's default is every core, and
-            # PerTh beside 2-thread synthesis on a busy CPU is then 5x slower, not faster.
-            torch.set_num_threads(threads)
+            if first:
+                # torch's default is every core, and PerTh beside two-thread synthesis then
+                # costs 0.6 s a clip instead of 0.09 (benchmarks/watermark.py). A torch voice
+                # loaded before set its own count, which is left alone.
+                torch.set_num_threads(1)
             with warnings.catch_warnings():
                 # perth imports pkg_resources, which setuptools marks deprecated.
                 warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
@@ -35,12 +39,12 @@ def _watermarker(threads: int) -> Any:
         return _model
 
 
-def warm(threads: int = 2) -> None:
+def warm() -> None:
     """Load the model now, so the first spoken clip does not wait for it."""
-    _watermarker(threads)
+    _watermarker()
 
 
-def apply(samples: np.ndarray, rate: int, *, threads: int = 2) -> np.ndarray:
+def apply(samples: np.ndarray, rate: int) -> np.ndarray:
     """The samples with PerTh's mark, as float32 of the same length."""
     if not len(samples):
         return samples.astype(np.float32, copy=False)
@@ -48,7 +52,7 @@ def apply(samples: np.ndarray, rate: int, *, threads: int = 2) -> np.ndarray:
 
     # PerTh runs its network with autograd on; without the graph it is about 3x faster.
     with torch.inference_mode():
-        marked = _watermarker(threads).apply_watermark(samples, sample_rate=rate)
+        marked = _watermarker().apply_watermark(samples, sample_rate=rate)
     marked = np.asarray(marked, np.float32)
     # PerTh works at 32 kHz; resampling back can end a few samples short or long.
     if len(marked) < len(samples):
@@ -56,12 +60,12 @@ def apply(samples: np.ndarray, rate: int, *, threads: int = 2) -> np.ndarray:
     return marked[: len(samples)]
 
 
-def confidence(samples: np.ndarray, rate: int, *, threads: int = 2) -> float:
+def confidence(samples: np.ndarray, rate: int) -> float:
     """PerTh's confidence, from 0 to 1, that the samples carry its mark."""
     if not len(samples):
         return 0.0
     import torch
 
     with torch.inference_mode():
-        marker = _watermarker(threads)
+        marker = _watermarker()
         return float(marker.get_watermark(samples.astype(np.float32), sample_rate=rate))

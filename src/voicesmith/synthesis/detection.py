@@ -41,7 +41,7 @@ def detect(*, session: Session, settings: Settings, audio: BinaryIO | Path) -> D
     samples = _decoded(audio)
     from voicesmith.engines import watermark
 
-    confidence = watermark.confidence(samples, TARGET_RATE, threads=settings.synthesis_threads)
+    confidence = watermark.confidence(samples, TARGET_RATE)
     this = installation(settings)
     voice, best = best_voice(samples, this.secret, _voice_names(session))
     return Detection(

@@ -66,7 +66,7 @@ class Marker:
         if rate == signature.RATE:
             key = signature.voice_key(self.secret(), voice)
             samples = signature.embed(samples, key, offset=offset)
-        return watermark.apply(samples, rate, threads=self.settings.synthesis_threads)
+        return watermark.apply(samples, rate)
 
     def secret(self) -> bytes:
         """The installation secret, read once."""
