@@ -39,11 +39,13 @@ class Detection:
 def detect(*, session: Session, settings: Settings, audio: BinaryIO | Path) -> Detection:
     """Decode any audio FFmpeg knows and look for PerTh's mark and this installation's voices."""
     samples = _decoded(audio)
+    names = _voice_names(session)
+    session.commit()  # release the read transaction before the slow part
     from voicesmith.engines import watermark
 
     confidence = watermark.confidence(samples, TARGET_RATE)
     this = installation(settings)
-    voice, best = best_voice(samples, this.secret, _voice_names(session))
+    voice, best = best_voice(samples, this.secret, names)
     return Detection(
         watermarked=confidence >= watermark.PRESENT or voice is not None,
         voice=voice,
