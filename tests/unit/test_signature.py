@@ -29,6 +29,7 @@ def speech(tmp_path_factory) -> np.ndarray:
 
 
 def scores(samples: np.ndarray) -> dict[str, float]:
+    """Every candidate voice's signature score on the samples."""
     folded = signature.fold(samples)
     return {n: signature.score(folded, signature.voice_key(SECRET, n)) for n in NAMES}
 
