@@ -109,6 +109,7 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool = Fals
         "/api/v1/admin/training/upload-batch": int(settings.max_batch_mb * 2**20),
         LONG_UPLOAD_PATH: int(settings.max_long_upload_mb * 2**20),
         UPLOAD_PATH: settings.max_upload_bytes,
+        "/api/v1/admin/detect": settings.max_upload_bytes,
         BATCH_PATH: int(settings.max_batch_mb * 2**20),
     }
     app.add_middleware(BodyLimitMiddleware, upload_limits=limits)

@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     synthesis_backend: Literal["auto", "onnx-int8", "onnx", "torch"] = "auto"
     # tcp://HOST:PORT: `voicesmith serve` also runs the Wyoming (Home Assistant) server there.
     # Wyoming has no authentication; anyone who reaches the address hears published voices.
+    # An inaudible mark in every synthesized clip (PerTh, with this installation's voice
+    # signature under it) that `POST /api/v1/admin/detect` finds again; docs/WATERMARK.md.
+    watermark: bool = True
     wyoming_uri: str | None = None
     wyoming_zeroconf: bool = False
     # Every synthesis is audited with the text's length and SHA-256; true also keeps the text.

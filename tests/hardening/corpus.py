@@ -71,6 +71,15 @@ AUDIO_CASES = [
     Bad("no-audio-part", "audio", "POST", UPLOAD, lambda k: {"data": {"dataset_name": "base"}}, needle="audio"),
     Bad("audio-as-text-field", "audio", "POST", UPLOAD, lambda k: {"data": {"audio": "AAAA", "dataset_name": "base"}}, needle="audio"),
 ]
+DETECT = "/api/v1/admin/detect"
+DETECT_CASES = [
+    Bad("detect-garbage", "audio", "POST", DETECT, lambda k: {"files": {"audio": ("x.wav", bytes(range(256)) * 64)}}, needle="decode"),
+    Bad("detect-text-named-mp3", "audio", "POST", DETECT, lambda k: {"files": {"audio": ("n.mp3", b"meeting notes\n" * 99)}}, needle="audio"),
+    Bad("detect-truncated-mp3", "audio", "POST", DETECT, lambda k: {"files": {"audio": ("t.mp3", k.mp3[:300])}}, needle="decode"),
+    Bad("detect-zero-length", "audio", "POST", DETECT, lambda k: {"files": {"audio": ("e.wav", b"")}}, needle="empty"),
+    Bad("detect-no-audio-part", "audio", "POST", DETECT, lambda k: {"data": {"x": "1"}}, needle="audio"),
+    Bad("detect-as-user", "auth", "POST", DETECT, lambda k: {"files": {"audio": ("a.wav", k.wav)}}, expect=(403,), needle="admin", auth="user"),
+]
 ARCHIVE_CASES = [
     Bad("zip-slip-dotdot", "archive", "POST", BATCH, lambda k: k.archive(as_zip({"../../evil.wav": k.wav})), needle="outside"),
     Bad("zip-slip-absolute", "archive", "POST", BATCH, lambda k: k.archive(as_zip({"/tmp/evil.wav": k.wav})), needle="outside"),
@@ -245,5 +254,5 @@ CONSENT_CASES = [
     Bad("consent-as-plain-user", "auth", "POST", f"{CONSENT}/challenge", _json({"speaker_name": "Ada Park"}), expect=(403,), needle="admin", auth="user"),
     Bad("web-consent-without-audio", "audio", "POST", "/admin/datasets/base/consent", expect=(422,), needle="recording", auth="web"),
 ]
-CORPUS = AUDIO_CASES + ARCHIVE_CASES + METADATA_CASES + TRANSCRIPT_CASES + JSON_CASES + IDENTIFIER_CASES + SIZE_CASES + WEB_CASES + CONSENT_CASES
+CORPUS = AUDIO_CASES + DETECT_CASES + ARCHIVE_CASES + METADATA_CASES + TRANSCRIPT_CASES + JSON_CASES + IDENTIFIER_CASES + SIZE_CASES + WEB_CASES + CONSENT_CASES
 # fmt: on

@@ -2,7 +2,7 @@
 
 import typer
 
-from voicesmith.cli import exports, serve, synth, training, users, wyoming
+from voicesmith.cli import detect, exports, serve, synth, training, users, wyoming
 from voicesmith.cli.audit import audit_app
 from voicesmith.cli.datasets import dataset_app
 from voicesmith.cli.jobs import job_app
@@ -18,5 +18,6 @@ app.command()(training.train)
 app.command()(synth.synth)
 app.command()(wyoming.wyoming)
 app.command()(exports.export)
+app.command()(detect.detect)
 
 __all__ = ["app"]

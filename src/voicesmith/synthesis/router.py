@@ -1,10 +1,10 @@
 """Speech routes: the seed's synthesize-trained, the base voice, voices and aliases."""
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, UploadFile
 from fastapi.responses import Response
 
 from voicesmith.deps import CurrentAdmin, CurrentUser, SessionDep, SettingsDep, require_admin
-from voicesmith.synthesis import catalog, service, sharing
+from voicesmith.synthesis import catalog, detection, service, sharing
 from voicesmith.synthesis.http import RouteName, SynthDep, audio_response
 from voicesmith.synthesis.schemas import (
     AliasRequest,
@@ -69,6 +69,15 @@ def voices(user: CurrentUser, session: SessionDep, settings: SettingsDep) -> dic
         "base_voice": settings.default_base_model,
         "voices": catalog.list_voices(session=session, audience=sharing.audience_of(user)),
     }
+
+
+@router.post("/admin/detect", tags=["voices"])
+def detect(
+    audio: UploadFile, _: CurrentAdmin, session: SessionDep, settings: SettingsDep
+) -> dict[str, object]:
+    """Whether a clip carries this service's watermark, and which voice and installation made it."""
+    found = detection.detect(session=session, settings=settings, audio=audio.file)
+    return {"status": "ok", **found.as_dict()}
 
 
 @admin_router.get("/cache")

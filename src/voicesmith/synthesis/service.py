@@ -17,6 +17,7 @@ from voicesmith.synthesis import text as texts
 from voicesmith.synthesis.cache import VoiceCache
 from voicesmith.synthesis.models import VoiceAlias
 from voicesmith.synthesis.sharing import Audience
+from voicesmith.synthesis.watermarking import Marker
 from voicesmith.training.models import Job, JobStatus
 from voicesmith.training.service import has_model
 
@@ -128,8 +129,12 @@ def _streamed(synth: "Synthesizer", ref: VoiceRef, text: str, *, fmt: str, speed
     def chunks() -> Iterator[bytes]:
         if fmt == "wav":
             yield formats.streaming_wav_header(voice.sample_rate)
+        offset = 0  # the signature continues across chunks, so the whole stream carries one
         for audio in synth.stream(ref, text, speed=speed):
-            yield formats.to_pcm16(audio)
+            yield formats.to_pcm16(
+                synth.marker.mark(audio, voice.sample_rate, ref.name, offset=offset)
+            )
+            offset += len(audio)
 
     return Audio(formats.MEDIA_TYPES[fmt], synth.dropped(ref, text), voice.backend, chunks=chunks())
 
@@ -250,6 +255,7 @@ class Synthesizer:
         self.cache: VoiceCache = VoiceCache(
             max_items=settings.voice_cache_items, max_bytes=int(settings.voice_cache_mb * 2**20)
         )
+        self.marker = Marker(settings)
 
     def voice(self, ref: VoiceRef):
         """The loaded voice, from the cache when it is there."""
@@ -273,6 +279,7 @@ class Synthesizer:
         voice = self.voice(ref)
         parts = list(self.stream(ref, text, speed=speed))
         samples = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+        samples = self.marker.mark(samples, voice.sample_rate, ref.name)
         return Speech(samples, voice.sample_rate, self.dropped(ref, text), voice.backend)
 
     def check(self, text: str) -> str:
