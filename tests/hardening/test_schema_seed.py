@@ -36,7 +36,7 @@ def _generate(record: Path) -> list[dict]:
 
 @pytest.mark.skipif(test_schema.EXPLORING, reason="`make fuzz` is unseeded on purpose")
 def test_the_same_seed_sends_the_same_requests(tmp_path: Path) -> None:
-    """Two seeded runs record identical requests, for several routes and many of each."""
+    """Two seeded runs record the same requests (3 routes, each run in a fresh process)."""
     first = _generate(tmp_path / "first.jsonl")
     second = _generate(tmp_path / "second.jsonl")
     assert {r["operation"] for r in first} == set(OPERATIONS)
