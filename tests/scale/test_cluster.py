@@ -97,9 +97,8 @@ def test_a_frozen_worker_that_wakes_taken_over_never_writes_the_job_folder_again
     job_dir = Path(_row(scale_settings, job_id).output_dir)
     frozen_worker = _worker_of(before, workers)
     frozen_trainer = _training_pid(scale_settings, job_id)
-    os.kill(frozen_worker.pid, signal.SIGSTOP)
-    os.killpg(frozen_trainer, signal.SIGSTOP)
     try:
+        _freeze_between_writes(frozen_worker.pid, frozen_trainer, job_dir)
         # No API call: the job is found lost, queued again and claimed by the other worker.
         step = before["progress"]["step"]
         taken = api.wait(job_id, lambda j: _training_again(j, before, step), timeout=240)
@@ -127,6 +126,23 @@ def test_a_frozen_worker_that_wakes_taken_over_never_writes_the_job_folder_again
     assert log.count("taken over") == 1, log
     assert log.count("training starts on") == 2
     assert frozen_worker.poll() is None  # it woke, saw the job was not its own, and runs on
+
+
+def _freeze_between_writes(worker: int, trainer: int, job_dir: Path) -> None:
+    """SIGSTOP a worker and its trainer at a moment when no file of the job is half-written."""
+    # A write already under way when a process freezes completes when it wakes: fencing
+    # checks before each write, and the filesystem has no token to check within one. Every
+    # write that takes long (checkpoints, samples, the export) fills a *.part file first;
+    # the rest are single appends and replaces of a few bytes.
+    for _ in range(50):
+        os.kill(worker, signal.SIGSTOP)
+        os.killpg(trainer, signal.SIGSTOP)
+        if not any(job_dir.rglob("*.part")):
+            return
+        os.killpg(trainer, signal.SIGCONT)
+        os.kill(worker, signal.SIGCONT)
+        time.sleep(0.2)
+    raise AssertionError("the trainer was writing a file at every try")
 
 
 def _training_again(job: dict, before: dict, step: int) -> bool:
