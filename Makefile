@@ -20,7 +20,7 @@ NODE_STAMP := node_modules/.installed
 PYTEST_ARGS ?=
 LOCK_HELP := uv.lock does not match pyproject.toml: run 'make lock', then commit uv.lock
 
-.PHONY: run test lock lock-check python-check os-deps browser-deps web-deps lint
+.PHONY: run test fuzz lock lock-check python-check os-deps browser-deps web-deps lint
 
 run: python-check $(UV) os-deps web-deps
 	$(call uv_sync,--extra train --inexact)
@@ -30,6 +30,12 @@ test: python-check lock-check os-deps browser-deps web-deps
 	$(call uv_sync,--extra train --extra dev)
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Exploration, not a gate: schemathesis unseeded, with 300 examples a route instead of the
+# seeded 45 of `make test`. Put what it finds into tests/hardening/corpus.py as fixed cases.
+fuzz: python-check lock-check os-deps
+	$(call uv_sync,--extra train --extra dev)
+	VOICESMITH_FUZZ=explore $(BIN)/python -m pytest tests/hardening/test_schema.py $(PYTEST_ARGS)
 
 # A no-op sync takes a tenth of a second, so there is no stamp to go stale; `--frozen`
 # installs the lock as it is and never re-resolves. `make run` leaves the test tools be.

@@ -183,8 +183,12 @@ def _start_monitors(app: FastAPI) -> list:
     stops = []
     if not app.state.embedded_worker:
         stop_event = threading.Event()
+        # Its queue takes over a lost worker's job at once; sweeping is the workers' part.
         reaper = liveness.Heartbeat(
-            sessions=app.state.sessionmaker, settings=app.state.settings, stop_event=stop_event
+            sessions=app.state.sessionmaker,
+            settings=app.state.settings,
+            stop_event=stop_event,
+            queue=tasks.TrainingQueue(app.state.enqueue_training),
         )
         reaper.start()
         stops.append(stop_event.set)

@@ -60,6 +60,14 @@ class Settings(BaseSettings):
     training_memory_limit_mb: int = Field(default=0, ge=0)
     worker_heartbeat_seconds: float = Field(default=10.0, gt=0)
     worker_timeout_seconds: float = Field(default=60.0, gt=0)
+    # A job whose worker was lost is queued again by itself until it has had this many claims.
+    max_attempts: int = Field(default=3, ge=1, le=100)
+    # Every this many seconds a worker queues again the pending jobs older than that which
+    # are in no queue (Redis restarted without persistence, queue.db deleted).
+    queue_sweep_seconds: float = Field(default=60.0, gt=0)
+    # The host part of this worker's id; the machine's name when unset. Containers that share
+    # a host name must each set one: a worker kills a lost job's trainer only on its own host.
+    worker_host: str | None = Field(default=None, min_length=1, max_length=200)
     # "host:port" for an unauthenticated /metrics listener; /metrics on the API needs an admin.
     metrics_address: str | None = None
 

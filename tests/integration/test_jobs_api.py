@@ -2,6 +2,7 @@
 
 import re
 import shutil
+import threading
 
 import pytest
 from fastapi.testclient import TestClient
@@ -236,3 +237,29 @@ def test_the_cli_prints_the_checkpoint_table(ready, admin_headers, settings):
     done = CliRunner().invoke(cli, args)
     assert done.exit_code == 0, done.output
     assert "*3" in done.output and "0.61" in done.output and "pruned" in done.output
+
+
+def test_the_sweep_queues_again_only_old_pending_jobs_that_no_queue_holds(
+    ready, admin_headers, settings
+):
+    from datetime import timedelta
+
+    from voicesmith.db import session_scope
+    from voicesmith.training import liveness
+    from voicesmith.training.models import Job
+
+    old, young = (start(ready, admin_headers).json()["job_id"] for _ in range(2))
+    huey = ready.app.state.huey
+    huey.flush()  # both entries lost
+    sessions = ready.app.state.sessionmaker
+    with session_scope(sessions) as session:  # one of them pending for longer than a period
+        session.get(Job, old).updated_at -= timedelta(seconds=settings.queue_sweep_seconds + 1)
+        session.commit()
+    heartbeat = liveness.Heartbeat(
+        sessions=sessions, settings=settings, stop_event=threading.Event(), worker_id="here:1"
+    )
+    queue = tasks.TrainingQueue(ready.app.state.enqueue_training)
+    assert heartbeat.sweep(queue) == [old]
+    assert queue.queued() == {old}
+    assert heartbeat.sweep(queue) == []  # queued now: no duplicate
+    assert [task.args for task in huey.pending()] == [(old,)]

@@ -15,10 +15,13 @@ from voicesmith.app import create_app
 from voicesmith.config import Settings
 
 _databases = itertools.count(1)
-# Fast heartbeats so a lost worker is found in seconds, not the minute of production.
+# Fast heartbeats so a lost worker is found in seconds, not the minute of production, and
+# a queue sweep every few seconds instead of every minute.
+SWEEP_SECONDS = 3
 HEARTBEAT_ENV = {
     "VOICESMITH_WORKER_HEARTBEAT_SECONDS": "1",
     "VOICESMITH_WORKER_TIMEOUT_SECONDS": "6",
+    "VOICESMITH_QUEUE_SWEEP_SECONDS": str(SWEEP_SECONDS),
 }
 
 
@@ -79,6 +82,7 @@ def scale_settings(tmp_path: Path, pg_url: str, redis_url: str) -> Settings:
         admin_password=ADMIN_PASSWORD,
         worker_heartbeat_seconds=1,
         worker_timeout_seconds=6,
+        queue_sweep_seconds=SWEEP_SECONDS,
     )
 
 

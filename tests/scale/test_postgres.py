@@ -47,8 +47,8 @@ def test_api_on_postgres_queues_jobs_in_redis(scale_client, scale_settings, spee
     assert cancelled.json()["status"] == "cancelled"
 
 
-def _stale_job(session, job_id: str, worker_id: str, seen_ago: float) -> None:
-    """A training job owned by a worker last seen seen_ago seconds ago."""
+def _stale_job(session, job_id: str, worker_id: str, seen_ago: float, attempt: int = 1) -> None:
+    """A training job, in its attempt, owned by a worker last seen seen_ago seconds ago."""
     host, _, pid = worker_id.rpartition(":")
     seen = utcnow() - timedelta(seconds=seen_ago)
     session.add(Worker(id=worker_id, host=host, pid=int(pid), last_seen=seen))
@@ -60,21 +60,33 @@ def _stale_job(session, job_id: str, worker_id: str, seen_ago: float) -> None:
             output_dir="/nonexistent",
             status=JobStatus.TRAINING.value,
             worker_id=worker_id,
+            attempt=attempt,
         )
     )
     session.commit()
 
 
-def test_the_api_fails_jobs_of_silent_workers_as_worker_lost(scale_client, scale_settings):
+def test_the_api_takes_over_jobs_of_silent_workers_until_the_last_attempt(
+    scale_client, scale_settings
+):
     headers = login(scale_client, "admin", "test-admin-password")
     sessions = make_sessionmaker(scale_client.app.state.engine)
     with session_scope(sessions) as session:
         _stale_job(session, "lj_lost", "elsewhere:101", seen_ago=60)
+        _stale_job(session, "lj_spent", "elsewhere:103", seen_ago=60, attempt=3)
         _stale_job(session, "lj_alive", "elsewhere:102", seen_ago=1)
         assert liveness.count_live(session=session, settings=scale_settings) == 1
-    # The API runs no worker here, so its own reaper must find the lost one.
-    lost = _wait_status(scale_client, headers, "lj_lost", "failed")
-    assert lost["error"].startswith("worker lost: elsewhere:101")
+    # The API runs no worker here, so its own reaper must find the lost ones.
+    lost = _wait_status(scale_client, headers, "lj_lost", "pending")
+    assert lost["attempts"] == 1 and lost["error"] is None and lost["params"]["resume"] is False
+    [said] = lost["warnings"]
+    assert said.startswith("WARNING: taken over: worker lost: elsewhere:101"), said
+    assert "attempt 2 of at most 3" in said
+    queue = redis.Redis.from_url(scale_settings.queue_url)
+    assert queue.llen("huey.redis.voicesmith") == 1  # queued for any live worker at once
+    spent = _wait_status(scale_client, headers, "lj_spent", "failed")
+    assert spent["error"].startswith("worker lost: elsewhere:103"), spent["error"]
+    assert spent["error"].endswith("(attempt 3 of at most 3)") and not spent["warnings"]
     assert scale_client.get(f"{JOBS}/lj_alive", headers=headers).json()["status"] == "training"
 
 

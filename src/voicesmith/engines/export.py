@@ -44,6 +44,7 @@ def export_onnx(job_dir: Path, checkpoint: Path | None = None) -> Path:
     graph = onnx.load_from_string(buffer.getvalue())
     onnx.helper.set_model_props(graph, checkpoint_stamp(source))
     target = job_dir / ONNX_FILE
+    runfiles.check(target)  # an export of an attempt that was taken over is not written
     # The int8 copy belongs to the old model.onnx; quantize_int8 makes a new one.
     (job_dir / INT8_ONNX_FILE).unlink(missing_ok=True)
     # mkstemp makes it private; a model is no secret

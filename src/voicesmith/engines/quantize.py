@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from voicesmith.engines import runfiles
 from voicesmith.engines.frontend import TextFrontEnd
 from voicesmith.engines.runfiles import CONFIG_FILE, INT8_ONNX_FILE, ONNX_FILE
 from voicesmith.engines.voice import read_config
@@ -64,6 +65,7 @@ def quantize_int8(
     import onnx
 
     source, target = job_dir / ONNX_FILE, job_dir / INT8_ONNX_FILE
+    runfiles.check(target)
     target.unlink(missing_ok=True)
     model = onnx.load(str(source))
     nodes = _decoder_convs(model)
@@ -74,11 +76,13 @@ def quantize_int8(
     feeds = calibration_feeds(read_config(job_dir / CONFIG_FILE))
     part = target.with_name(f".{target.name}.part")  # a killed run's is replaced here
     try:
+        runfiles.check(part)
         _quantize(source, part, feeds, nodes)
         verdict = compare(source, part, feeds[0])
         verdict.kept = verdict.snr_db >= min_snr_db and verdict.speedup >= min_speedup
         if verdict.kept:
             _stamp(part, model, verdict.snr_db)
+            runfiles.check(target)
             part.replace(target)
         return verdict
     finally:

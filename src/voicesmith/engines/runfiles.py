@@ -2,11 +2,18 @@
 
 Torch-free, so the API process, the worker and the training child all ask this module; no
 other module spells these names.
+
+Fencing: each claim of a job is one attempt, and the worker writes its number into the
+folder's `attempt` file. A process that holds a folder for an attempt (hold()) has every
+write below checked against that file first: once a newer attempt took the job over, the
+write is refused, and the training child exits without writing at all.
 """
 
 import json
 import math
+import os
 import re
+import threading
 import wave
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +37,8 @@ SPEAKER_FILE = "speaker.json"
 SNAPSHOT_DIR = "dataset"
 SNAPSHOT_MANIFEST = "snapshot.json"
 PHONEME_CACHE_DIR = "phoneme_cache"
+ATTEMPT_FILE = "attempt"  # the job's current attempt, written by the worker that claimed it
+ATTEMPT_SUFFIX = ".attempt"  # beside each checkpoint: the attempt that saved it
 ESTIMATE_FILE = "estimate.json"  # what a dry run (engines/training/probe.py) measured
 TRAINER_RUN_NAME = "run"  # the Trainer's own folder inside the run folder, until publish
 CHECKPOINT_RE = re.compile(r"^(checkpoint|best_model)_(\d+)\.pth$")
@@ -37,6 +46,8 @@ SAMPLE_RE = re.compile(r"step_(\d+)_(\d+)\.wav")
 # The training child's exit status when memory ran out: the worker may continue the job
 # with a smaller batch. progress.json's "out_of_memory" says at which step and batch size.
 EXIT_OUT_OF_MEMORY = 75
+# The training child's exit status when a newer attempt took its job over; it wrote nothing.
+EXIT_STALE = 76
 REQUIRED_FIELDS = ("job_id", "dataset_dir", "base_model", "epochs", "batch_size")
 # Reading this many bytes per wanted line from the end of train.log is almost always enough.
 LOG_BYTES_PER_LINE = 400
@@ -79,10 +90,69 @@ class RunSpec:
     grad_accum_steps: int = 1
     memory_limit_mb: int | None = None  # the data memory cap on CPU hosts; None is none
     int8: bool = True  # make model.int8.onnx after the export
+    attempt: int | None = None  # the claim this run is; None for a child started by hand
+
+
+class StaleAttempt(RunFilesError):
+    """A write of an attempt that a newer one took over; the folder is the new attempt's."""
+
+
+# The folders this process writes as one attempt; how a stale child reacts (it exits).
+_held: dict[Path, int] = {}
+_held_lock = threading.Lock()
+_exit_when_stale = False
+
+
+def start_attempt(job_dir: Path, attempt: int) -> None:
+    """Make `attempt` the job's current one (the worker, at claim), and hold the folder for it."""
+    job_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(job_dir / ATTEMPT_FILE, f"{attempt}\n")
+    hold(job_dir, attempt)
+
+
+def current_attempt(job_dir: Path) -> int | None:
+    """The job's current attempt from its folder; None before any claim wrote one."""
+    try:
+        return int((job_dir / ATTEMPT_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def hold(job_dir: Path, attempt: int, *, exit_when_stale: bool = False) -> None:
+    """Write job_dir as `attempt` from now on; exit_when_stale is for the training child."""
+    global _exit_when_stale
+    with _held_lock:
+        _held[job_dir.absolute()] = attempt
+    _exit_when_stale = _exit_when_stale or exit_when_stale
+
+
+def release(job_dir: Path, attempt: int) -> None:
+    """Stop holding job_dir, unless a later claim in this process holds it now."""
+    with _held_lock:
+        if _held.get(job_dir.absolute()) == attempt:
+            del _held[job_dir.absolute()]
+
+
+def check(path: Path) -> None:
+    """Refuse a write under a held folder whose attempt is no longer the current one."""
+    for folder, attempt in list(_held.items()):
+        if path.absolute().is_relative_to(folder):
+            current = current_attempt(folder)
+            if current is not None and current != attempt:
+                _stale(folder, attempt, current)
+
+
+def _stale(folder: Path, attempt: int, current: int) -> None:
+    """Exit at once (the training child) or raise StaleAttempt (a worker's thread)."""
+    if _exit_when_stale:
+        # Not sys.exit: unwinding would run the Trainer's handlers, which save and log.
+        os._exit(EXIT_STALE)
+    raise StaleAttempt(f"attempt {attempt} of {folder.name} was taken over by attempt {current}")
 
 
 def write_spec(job_dir: Path, spec: dict[str, Any]) -> None:
     """Write job.json for the training child."""
+    check(job_dir)
     atomic_write_text(job_dir / RUN_SPEC_FILE, json.dumps(spec, indent=2))
 
 
@@ -107,8 +177,18 @@ def load_spec(job_dir: Path) -> RunSpec:
     return spec
 
 
+def spec_attempt(job_dir: Path) -> int | None:
+    """The attempt job.json was written for; None for none (or an unreadable job.json)."""
+    try:
+        attempt = json.loads((job_dir / RUN_SPEC_FILE).read_text(encoding="utf-8"))["attempt"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return attempt if isinstance(attempt, int) else None
+
+
 def write_progress(job_dir: Path, state: dict[str, Any]) -> None:
     """Replace progress.json."""
+    check(job_dir)
     atomic_write_text(job_dir / PROGRESS_FILE, json.dumps(state))
 
 
@@ -122,6 +202,7 @@ def read_progress(job_dir: Path) -> dict[str, Any] | None:
 
 def write_estimate(job_dir: Path, estimate: dict[str, Any]) -> None:
     """Replace estimate.json, the dry run's answer."""
+    check(job_dir)
     atomic_write_text(job_dir / ESTIMATE_FILE, json.dumps(estimate, indent=1))
 
 
@@ -136,6 +217,7 @@ def read_estimate(job_dir: Path) -> dict[str, Any] | None:
 
 def append_metric(job_dir: Path, point: dict[str, Any]) -> None:
     """Add one step's line to metrics.jsonl."""
+    check(job_dir)
     with (job_dir / METRICS_FILE).open("a", encoding="utf-8") as out:
         out.write(json.dumps(point) + "\n")
 
@@ -148,6 +230,7 @@ def drop_metrics_after(job_dir: Path, step: int) -> None:
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     kept = [line for line in lines if _line_step(line) <= step]
     if len(kept) != len(lines):
+        check(job_dir)
         atomic_write_text(path, "".join(kept))
 
 
@@ -206,6 +289,7 @@ def sample_path(job_dir: Path, name: str) -> Path | None:
 
 def write_scores(job_dir: Path, scores: dict[str, Any]) -> None:
     """Replace checkpoints.json: {promoted, checkpoints: [{step, file, eval_loss, cer, ...}]}."""
+    check(job_dir)
     atomic_write_text(job_dir / SCORES_FILE, json.dumps(scores, indent=1))
 
 
@@ -235,6 +319,7 @@ def find_checkpoint(job_dir: Path, step: int) -> Path | None:
 
 def write_speaker(job_dir: Path, speaker: dict[str, Any]) -> None:
     """Freeze the dataset's speaker (centroid and real_similarity) into the job folder."""
+    check(job_dir)
     atomic_write_text(job_dir / SPEAKER_FILE, json.dumps(speaker))
 
 
@@ -258,14 +343,23 @@ def log_path(job_dir: Path) -> Path:
 
 def open_log(job_dir: Path) -> BinaryIO:
     """train.log opened for appending bytes, as the training child's stdout."""
+    check(job_dir)
     return log_path(job_dir).open("ab")
 
 
 def append_log(job_dir: Path, lines: list[str]) -> None:
     """Add lines of text to train.log."""
+    check(job_dir)
     with log_path(job_dir).open("a", encoding="utf-8") as log:
         for line in lines:
             log.write(f"{line}\n")
+
+
+def append_log_bytes(log: BinaryIO, job_dir: Path, data: bytes) -> None:
+    """Add raw output to an open train.log, if this attempt still owns the folder."""
+    check(job_dir)
+    log.write(data)
+    log.flush()
 
 
 def log_tail(job_dir: Path, lines: int) -> str:
@@ -315,6 +409,28 @@ def checkpoint_step(path: Path) -> int:
     return int(match.group(2)) if match else -1
 
 
+def stamp_checkpoint(path: Path) -> None:
+    """Record which attempt saves the checkpoint at path, just before it is put in place."""
+    for folder, attempt in list(_held.items()):
+        if path.absolute().is_relative_to(folder):
+            check(path)
+            atomic_write_text(path.with_name(path.name + ATTEMPT_SUFFIX), f"{attempt}\n")
+
+
+def checkpoint_attempt(path: Path) -> int:
+    """The attempt that saved a checkpoint; 0 for one saved before attempts were stamped."""
+    try:
+        return int(path.with_name(path.name + ATTEMPT_SUFFIX).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return 0
+
+
+def checkpoint_files(path: Path) -> list[Path]:
+    """A checkpoint and its attempt stamp, for moving or deleting them together."""
+    stamp = path.with_name(path.name + ATTEMPT_SUFFIX)
+    return [path, stamp] if stamp.exists() else [path]
+
+
 def step_checkpoints(folder: Path, step: int) -> tuple[Path, Path]:
     """The best model saved at step, and the checkpoint a resume continues from."""
     return folder / f"best_model_{step}.pth", folder / f"checkpoint_{step}.pth"
@@ -322,11 +438,13 @@ def step_checkpoints(folder: Path, step: int) -> tuple[Path, Path]:
 
 def write_config(folder: Path, config_json: str) -> None:
     """Write the Coqui config.json that every checkpoint in folder is loaded with."""
+    check(folder)
     atomic_write_text(folder / CONFIG_FILE, config_json)
 
 
 def write_finetune_config(job_dir: Path, config_json: str) -> None:
     """Write finetune_config.json: the run's config with the snapshot it trained on."""
+    check(job_dir)
     atomic_write_text(job_dir / FINETUNE_CONFIG_FILE, config_json)
 
 

@@ -43,7 +43,11 @@ class Job(Base):
     # CUDA_VISIBLE_DEVICES of the worker slot that ran it; None when the worker named no GPUs.
     gpus: Mapped[str | None] = mapped_column(String(64), nullable=True)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    # How many times the job was resumed, by an admin or after its worker was lost.
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # The fencing token: how many times a worker claimed it. Only the current attempt's
+    # processes may write the job folder or record how the job ended.
+    attempt: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # The admin who started it, who owns its voice; a name, so it outlives the account.
     owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # Started without verified consent under VOICESMITH_CONSENT=require: why, and which admin.

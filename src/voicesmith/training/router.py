@@ -47,6 +47,7 @@ def job_out(job: Job) -> JobOut:
         finished_at=job.finished_at,
         device=job.device,
         attempts=job.attempts,
+        attempt=job.attempt,
         warnings=job.warnings,
         worker_id=job.worker_id,
         gpus=job.gpus,

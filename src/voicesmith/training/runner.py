@@ -71,20 +71,32 @@ class WorkerContext:
 
 def run_job(ctx: WorkerContext, job_id: str) -> None:
     """Run one job to a terminal status; it never stays `training` when this returns."""
+    claimed = None
     try:
         with ctx.gpu_slot() as gpu:
-            job_dir = _claim(ctx, job_id, gpu)
-            if job_dir is None:
+            claimed = _claim(ctx, job_id, gpu)
+            if claimed is None:
                 return
-            proc = _spawn(ctx, job_id, job_dir, gpu)
-            reason = _watch(ctx, job_id, proc)
-            while _ran_out_of_memory(proc, reason) and _continue_smaller(ctx, job_id):
-                proc = _spawn(ctx, job_id, job_dir, gpu)
-                reason = _watch(ctx, job_id, proc)
-            _record_outcome(ctx, job_id, proc.returncode, reason)
+            _run_claimed(ctx, job_id, claimed, gpu)
+    except runfiles.StaleAttempt as exc:  # taken over while cut off: the job is not ours
+        log.warning("job %s: %s; this worker stops it", job_id, exc)
     except Exception as exc:  # the job row must not be left `training`, whatever broke
         log.exception("job %s crashed in the supervisor", job_id)
-        _fail(ctx, job_id, f"the worker could not run the job: {exc}")
+        attempt = claimed.attempt if claimed is not None else None
+        _fail(ctx, job_id, f"the worker could not run the job: {exc}", attempt)
+    finally:
+        if claimed is not None:
+            runfiles.release(claimed.job_dir, claimed.attempt)
+
+
+def _run_claimed(ctx: WorkerContext, job_id: str, claimed: worker.Claimed, gpu: str | None) -> None:
+    """Train a claimed job, smaller after running out of memory, and record how it ended."""
+    proc = _spawn(ctx, job_id, claimed.job_dir, gpu)
+    reason = _watch(ctx, job_id, claimed.attempt, proc)
+    while _ran_out_of_memory(proc, reason) and _continue_smaller(ctx, job_id, claimed.attempt):
+        proc = _spawn(ctx, job_id, claimed.job_dir, gpu)
+        reason = _watch(ctx, job_id, claimed.attempt, proc)
+    _record_outcome(ctx, job_id, claimed.attempt, proc.returncode, reason)
 
 
 def _ran_out_of_memory(proc: subprocess.Popen, reason: str | None) -> bool:
@@ -92,30 +104,30 @@ def _ran_out_of_memory(proc: subprocess.Popen, reason: str | None) -> bool:
     return reason is None and proc.returncode == runfiles.EXIT_OUT_OF_MEMORY
 
 
-def _continue_smaller(ctx: WorkerContext, job_id: str) -> bool:
+def _continue_smaller(ctx: WorkerContext, job_id: str, attempt: int) -> bool:
     """Rewrite the job to continue at half the batch size; False when it may not shrink."""
     with session_scope(ctx.sessions) as session:
-        return worker.continue_smaller(session=session, settings=ctx.settings, job_id=job_id)
+        return worker.continue_smaller(
+            session=session, settings=ctx.settings, job_id=job_id, attempt=attempt
+        )
 
 
-def _claim(ctx: WorkerContext, job_id: str, gpu: str | None) -> Path | None:
-    """Move a pending job to training and write its job.json; None if it is not pending."""
+def _claim(ctx: WorkerContext, job_id: str, gpu: str | None) -> worker.Claimed | None:
+    """Move a pending job to training as a new attempt; None if it is not pending."""
     with session_scope(ctx.sessions) as session:
-        job_dir = worker.claim(
+        claimed = worker.claim(
             session=session, settings=ctx.settings, job_id=job_id, worker_id=ctx.worker_id, gpu=gpu
         )
-    if job_dir is None:
+    if claimed is None:
         log.info("skipping job %s: no longer pending", job_id)
-    return job_dir
+    return claimed
 
 
 def _spawn(ctx: WorkerContext, job_id: str, job_dir: Path, gpu: str | None) -> subprocess.Popen:
     """Start the training process in its own process group, logging to train.log."""
     log_file = runfiles.open_log(job_dir)
-    log_file.write(
-        f"=== {utcnow():%Y-%m-%d %H:%M:%S} UTC: training starts on {ctx.worker_id}\n".encode()
-    )
-    log_file.flush()
+    started = f"=== {utcnow():%Y-%m-%d %H:%M:%S} UTC: training starts on {ctx.worker_id}\n"
+    runfiles.append_log_bytes(log_file, job_dir, started.encode())
     env = {**os.environ, **ctx.env, "PYTHONUNBUFFERED": "1", **_thread_env(ctx.settings)}
     if gpu is not None:
         env["CUDA_VISIBLE_DEVICES"] = gpu
@@ -150,22 +162,26 @@ def _lower_priority(proc: subprocess.Popen, nice: int) -> None:
         os.setpriority(os.PRIO_PGRP, proc.pid, nice)
 
 
-def _watch(ctx: WorkerContext, job_id: str, proc: subprocess.Popen) -> str | None:
+def _watch(ctx: WorkerContext, job_id: str, attempt: int, proc: subprocess.Popen) -> str | None:
     """Copy progress into the row until the process ends; returns why we stopped it, if we did."""
     reason = None
     while proc.poll() is None:
-        reason = "worker" if ctx.stop_event.wait(POLL_SECONDS) else _sync_progress(ctx, job_id)
+        stopping = ctx.stop_event.wait(POLL_SECONDS)
+        reason = "worker" if stopping else _sync_progress(ctx, job_id, attempt)
         if reason:
+            # A taken-over trainer has stopped by itself (it checks its attempt), or will.
             stop_process_group(proc, ctx.settings.cancel_grace_seconds)
     stop_process_group(proc, 0)
-    _sync_progress(ctx, job_id)
+    _sync_progress(ctx, job_id, attempt)  # a job taken over meanwhile: the outcome's CAS says
     return reason
 
 
-def _sync_progress(ctx: WorkerContext, job_id: str) -> str | None:
+def _sync_progress(ctx: WorkerContext, job_id: str, attempt: int) -> str | None:
     """Store the latest progress; returns "cancelled" or "taken" when the job must stop."""
     with session_scope(ctx.sessions) as session:
-        return worker.sync_progress(session=session, job_id=job_id, worker_id=ctx.worker_id)
+        return worker.sync_progress(
+            session=session, job_id=job_id, worker_id=ctx.worker_id, attempt=attempt
+        )
 
 
 def stop_process_group(proc: subprocess.Popen, grace: float) -> None:
@@ -184,21 +200,27 @@ def _signal_group(pgid: int, sig: signal.Signals) -> None:
         os.killpg(pgid, sig)
 
 
-def _record_outcome(ctx: WorkerContext, job_id: str, code: int | None, reason: str | None) -> None:
-    """Turn the exit code and stop reason into the job's terminal status."""
+def _record_outcome(
+    ctx: WorkerContext, job_id: str, attempt: int, code: int | None, reason: str | None
+) -> None:
+    """Turn the exit code and stop reason into the job's terminal status, if still ours."""
     with session_scope(ctx.sessions) as session:
-        worker.record_outcome(session=session, job_id=job_id, code=code, reason=reason)
+        recorded = worker.record_outcome(
+            session=session, job_id=job_id, attempt=attempt, code=code, reason=reason
+        )
+    if not recorded:
+        log.warning("job %s: attempt %d was taken over; its end is not recorded", job_id, attempt)
 
 
-def _fail(ctx: WorkerContext, job_id: str, error: str) -> None:
-    """Mark a job failed, if it still exists."""
+def _fail(ctx: WorkerContext, job_id: str, error: str, attempt: int | None = None) -> None:
+    """Mark a job failed, if it still exists (and, given one, still runs as attempt)."""
     with session_scope(ctx.sessions) as session:
-        worker.fail(session=session, job_id=job_id, error=error)
+        worker.fail(session=session, job_id=job_id, error=error, attempt=attempt)
 
 
-def worker_identity() -> str:
-    """host:pid, which names this worker in job rows."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+def worker_identity(host: str | None = None) -> str:
+    """host:pid, which names this worker in job rows; host is the machine's name by default."""
+    return f"{host or socket.gethostname()}:{os.getpid()}"
 
 
 def recover_orphans(ctx: WorkerContext) -> list[str]:

@@ -121,6 +121,8 @@ class JobOut(BaseModel):
     finished_at: datetime | None
     device: str | None
     attempts: int
+    # How many times a worker claimed the job; the fencing token of its current run.
+    attempt: int = 0
     warnings: list[str] | None
     worker_id: str | None = None
     gpus: str | None = None

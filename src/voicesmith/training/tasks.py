@@ -41,6 +41,22 @@ def register_estimates(
     return estimate
 
 
+class TrainingQueue:
+    """The training queue as the heartbeat sees it: the enqueue function and its Huey."""
+
+    def __init__(self, enqueue: Callable[[str], object]) -> None:
+        self.enqueue = enqueue
+
+    def put(self, job_id: str) -> None:
+        """Queue a job id for training."""
+        self.enqueue(job_id)
+
+    def queued(self) -> set[str]:
+        """The job ids waiting in the queue for training."""
+        huey: Huey = self.enqueue.huey  # type: ignore[attr-defined]
+        return {str(t.args[0]) for t in huey.pending() if t.name == TRAIN_TASK and t.args}
+
+
 def start_worker_context(
     *,
     settings,
@@ -54,7 +70,7 @@ def start_worker_context(
     ctx = runner.WorkerContext(
         settings=settings,
         sessions=sessions,
-        worker_id=runner.worker_identity(),
+        worker_id=runner.worker_identity(settings.worker_host),
         stop_event=stop_event or threading.Event(),
         env=env or {},
         gpus=tuple(gpus),
@@ -72,6 +88,7 @@ def start_worker_context(
         stop_event=ctx.stop_event,
         worker_id=ctx.worker_id,
         gpus=",".join(ctx.gpus) or None,
+        queue=TrainingQueue(requeue) if requeue is not None else None,
     )
     heartbeat.tick()  # registered before the first job arrives
     heartbeat.start()

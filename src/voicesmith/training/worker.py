@@ -1,10 +1,11 @@
 """The worker's side of a job row: claim it, copy progress into it, and record how it ended."""
 
 import signal
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from voicesmith.config import Settings
@@ -22,23 +23,39 @@ DEFAULT_AUTO_PATIENCE = 3  # epochs "auto": scored evaluations without a better 
 # Memory ran out: the job continues at half the batch size, at most this many times.
 MAX_SHRINKS = 2
 WORKER_STOPPED = "worker stopped during training; resume the job to continue"
+# The params key under which the reaper leaves the takeover's line for the next claim's log.
+TAKEOVER_PARAM = "takeover"
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A job this worker claimed: its folder and the attempt its writes carry."""
+
+    job_dir: Path
+    attempt: int
 
 
 def claim(
     *, session: Session, settings: Settings, job_id: str, worker_id: str, gpu: str | None
-) -> Path | None:
-    """Move a pending job to training and write its job.json; None if it is not pending."""
+) -> Claimed | None:
+    """Move a pending job to training as a new attempt, with its job.json; None if not pending."""
     # The row lock makes two workers handed the same id (a resume raced a redelivery) agree.
     job = session.get(Job, job_id, with_for_update=True)
     if job is None or job.status != JobStatus.PENDING:
         return None
+    job.attempt += 1
     job_dir = Path(job.output_dir)
-    job_dir.mkdir(parents=True, exist_ok=True)
+    # From here on a process of an earlier attempt refuses to write the folder, and stops.
+    runfiles.start_attempt(job_dir, job.attempt)
+    takeover = job.params.get(TAKEOVER_PARAM)
+    if takeover:  # said once, by the attempt that takes over
+        runfiles.append_log(job_dir, [f"=== {utcnow():%Y-%m-%d %H:%M:%S} UTC: {takeover}"])
+        job.params = {k: v for k, v in job.params.items() if k != TAKEOVER_PARAM}
     runfiles.write_spec(job_dir, job_spec(settings=settings, job=job))
     started_now(job, worker_id)
     job.gpus = gpu
     session.commit()
-    return job_dir
+    return Claimed(job_dir, job.attempt)
 
 
 def job_spec(*, settings: Settings, job: Job) -> dict[str, Any]:
@@ -63,6 +80,7 @@ def job_spec(*, settings: Settings, job: Job) -> dict[str, Any]:
         "seed": None,
         **asr_spec(settings),
         **runfiles.read_speaker(Path(job.output_dir)),
+        "attempt": job.attempt,
     }
 
 
@@ -88,7 +106,7 @@ def _dataset_dir(settings: Settings, job: Job) -> Path:
     return snapshot.dataset_dir(settings=settings, job_dir=job_dir, dataset=job.dataset_name)
 
 
-def continue_smaller(*, session: Session, settings: Settings, job_id: str) -> bool:
+def continue_smaller(*, session: Session, settings: Settings, job_id: str, attempt: int) -> bool:
     """After running out of memory, continue from the newest checkpoint at half the batch.
 
     The batch is split in twice as many parts, each backpropagated before one update, so the
@@ -98,7 +116,9 @@ def continue_smaller(*, session: Session, settings: Settings, job_id: str) -> bo
     params, job_dir = job.params, Path(job.output_dir)
     parts = params.get("grad_accum_steps", 1)
     size = -(-params["batch_size"] // parts)
-    if job.status != JobStatus.TRAINING or parts >= 2**MAX_SHRINKS or size <= 1:
+    if job.status != JobStatus.TRAINING or job.attempt != attempt:
+        return False
+    if parts >= 2**MAX_SHRINKS or size <= 1:
         return False
     smaller = -(-params["batch_size"] // (parts * 2))
     step = ((read_progress(job) or {}).get("out_of_memory") or {}).get("step", 0)
@@ -127,16 +147,17 @@ def record_pid(*, session: Session, job_id: str, pid: int) -> None:
     session.commit()
 
 
-def sync_progress(*, session: Session, job_id: str, worker_id: str) -> str | None:
+def sync_progress(*, session: Session, job_id: str, worker_id: str, attempt: int) -> str | None:
     """Store the latest progress; returns "cancelled" or "taken" when the job must stop."""
     job = session.get(Job, job_id)
+    if job.status != JobStatus.TRAINING or job.worker_id != worker_id or job.attempt != attempt:
+        session.commit()
+        return "taken"  # declared lost while this worker was cut off; someone else owns it
     progress = read_progress(job)
     if progress is not None and progress != job.progress:
         job.progress = progress
         job.device = progress.get("device", job.device)
     session.commit()
-    if job.status != JobStatus.TRAINING or job.worker_id != worker_id:
-        return "taken"  # declared lost while this worker was cut off; someone else owns it
     return "cancelled" if job.cancel_requested else None
 
 
@@ -152,20 +173,40 @@ def read_progress(job: Job) -> dict[str, Any] | None:
     return raw
 
 
-def record_outcome(*, session: Session, job_id: str, code: int | None, reason: str | None) -> None:
-    """Turn the exit code and stop reason into the job's terminal status."""
-    job = session.get(Job, job_id, with_for_update=True)
-    if reason == "taken" or job.status != JobStatus.TRAINING:
-        return
+def record_outcome(
+    *, session: Session, job_id: str, attempt: int, code: int | None, reason: str | None
+) -> bool:
+    """Turn the exit code and stop reason into the job's terminal status; False if taken over."""
+    job = session.get(Job, job_id)
+    if reason == "taken" or job.status != JobStatus.TRAINING or job.attempt != attempt:
+        session.commit()
+        return False
     if reason == "cancelled":
-        finish(job, JobStatus.CANCELLED, error=None)
+        status, error = JobStatus.CANCELLED, None
     elif reason == "worker":
-        finish(job, JobStatus.FAILED, error=WORKER_STOPPED)
+        status, error = JobStatus.FAILED, WORKER_STOPPED
     elif code == 0 and runfiles.has_model(Path(job.output_dir)):
-        finish(job, JobStatus.COMPLETED, error=None)
+        status, error = JobStatus.COMPLETED, None
     else:
-        finish(job, JobStatus.FAILED, error=_failure_text(job, code))
+        status, error = JobStatus.FAILED, _failure_text(job, code)
+    session.expire(job)  # the row is written by the compare-and-set below, not by the ORM
+    return finish_attempt(
+        session=session, job_id=job_id, attempt=attempt, status=status, error=error
+    )
+
+
+def finish_attempt(
+    *, session: Session, job_id: str, attempt: int, status: JobStatus, error: str | None
+) -> bool:
+    """End the job only if `attempt` still runs it: a compare-and-set in one UPDATE."""
+    ended = session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.attempt == attempt, Job.status == JobStatus.TRAINING.value)
+        .values(status=status.value, error=error, finished_at=utcnow(), pid=None)
+        .execution_options(synchronize_session=False)
+    )
     session.commit()
+    return ended.rowcount == 1
 
 
 def _failure_text(job: Job, code: int | None) -> str:
@@ -189,12 +230,15 @@ def _exit_summary(code: int | None) -> str:
     return f"training process exited with code {code}"
 
 
-def fail(*, session: Session, job_id: str, error: str) -> None:
-    """Mark a job failed, if it still exists and has not ended."""
+def fail(*, session: Session, job_id: str, error: str, attempt: int | None = None) -> None:
+    """Mark a job failed, if it still exists, has not ended and (given one) is still attempt."""
     job = session.get(Job, job_id)
-    if job is not None and job.status in (JobStatus.PENDING, JobStatus.TRAINING):
-        finish(job, JobStatus.FAILED, error=error)
-        session.commit()
+    if job is None or job.status not in (JobStatus.PENDING, JobStatus.TRAINING):
+        return
+    if attempt is not None and job.attempt != attempt:
+        return  # taken over: the failure was this worker's, not the job's
+    finish(job, JobStatus.FAILED, error=error)
+    session.commit()
 
 
 def finish(job: Job, status: JobStatus, *, error: str | None) -> None:

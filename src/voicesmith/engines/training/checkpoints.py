@@ -15,7 +15,7 @@ from voicesmith.engines.runfiles import CHECKPOINT_RE, CONFIG_FILE, RunFilesErro
 
 
 def find_resume_dir(job_dir: Path) -> Path:
-    """The folder under job_dir holding the newest intact checkpoint and its config.json."""
+    """The folder holding the newest checkpoint of the newest attempt that saved one."""
     found = []
     for path in job_dir.rglob("*.pth"):
         match = CHECKPOINT_RE.match(path.name)
@@ -24,10 +24,12 @@ def find_resume_dir(job_dir: Path) -> Path:
         if not zipfile.is_zipfile(path):
             _quarantine(path)
             continue
-        found.append((int(match.group(2)), match.group(1) == "checkpoint", str(path.parent)))
+        step, is_checkpoint = int(match.group(2)), match.group(1) == "checkpoint"
+        found.append((runfiles.checkpoint_attempt(path), step, is_checkpoint, str(path.parent)))
     if not found:
         raise RunFilesError("no checkpoint to resume from")
-    return Path(max(found)[2])
+    # The newest attempt's newest: a stale attempt's later step never wins over the new one.
+    return Path(max(found)[3])
 
 
 def _quarantine(path: Path) -> None:
@@ -40,6 +42,7 @@ def _quarantine(path: Path) -> None:
 
 def publish(run_dir: Path, job_dir: Path, keep: int) -> None:
     """Move the Trainer's run folder up into job_dir and prune its checkpoints."""
+    runfiles.check(job_dir)
     for path in run_dir.glob("*.pth"):
         if not zipfile.is_zipfile(path):
             _quarantine(path)
@@ -47,7 +50,9 @@ def publish(run_dir: Path, job_dir: Path, keep: int) -> None:
         # config.json is copied, not moved, so every checkpoint always sits next to one.
         runfiles.write_config(job_dir, (run_dir / CONFIG_FILE).read_text(encoding="utf-8"))
         for path in sorted(run_dir.iterdir()):
-            if path.suffix == ".pth" or path.name.startswith(("events.out", "trainer_")):
+            moved = path.suffix in (".pth", runfiles.ATTEMPT_SUFFIX)
+            if moved or path.name.startswith(("events.out", "trainer_")):
+                runfiles.check(job_dir)
                 os.replace(path, job_dir / path.name)
         shutil.rmtree(run_dir)
     record = runfiles.read_scores(job_dir)
@@ -65,7 +70,7 @@ def _prune_by_scores(job_dir: Path, record: dict, keep: int) -> None:
     kept = scores.to_keep(record["checkpoints"], keep, newest, record.get("override"))
     for path in numbered:
         if checkpoint_step(path) not in kept:
-            path.unlink()
+            _delete(job_dir, path)
 
 
 def _prune(folder: Path, prefix: str, keep: int) -> None:
@@ -75,6 +80,13 @@ def _prune(folder: Path, prefix: str, keep: int) -> None:
         key=checkpoint_step,
     )
     for path in numbered[:-keep]:
+        _delete(folder, path)
+
+
+def _delete(folder: Path, checkpoint: Path) -> None:
+    """Delete a checkpoint and its attempt stamp, if this attempt still owns the folder."""
+    runfiles.check(folder)
+    for path in runfiles.checkpoint_files(checkpoint):
         path.unlink()
 
 

@@ -22,6 +22,7 @@ from voicesmith.engines.runfiles import RunSpec, load_spec
 from voicesmith.engines.training import intelligibility, memory, saving
 from voicesmith.engines.training.checkpoints import ensure_seed_layout, find_resume_dir, publish
 from voicesmith.engines.training.control import StepWatcher, StopRequest
+from voicesmith.engines.training.fence import Fence
 from voicesmith.engines.training.prepare import prepare_base, prepare_trainer, use_cuda
 from voicesmith.engines.training.progress import Progress
 
@@ -220,8 +221,22 @@ def main(argv: list[str] | None = None) -> int:
     # instead of SIGXFSZ killing the process before it can say why.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     watch_parent()
+    job_dir = Path(args[0]).resolve()
+    attempt = runfiles.spec_attempt(job_dir)
+    fence = Fence(job_dir, attempt) if attempt is not None else None
+    if fence is not None:
+        fence.start()
     try:
-        return run(Path(args[0]).resolve(), stop)
+        return _main(job_dir, stop)
+    finally:
+        if fence is not None:
+            fence.close()
+
+
+def _main(job_dir: Path, stop: StopRequest) -> int:
+    """Run the job; its exit status, with the reason of a failure as train.log's last line."""
+    try:
+        return run(job_dir, stop)
     except KeyboardInterrupt:
         _last_line("cancelled before training started")
         return EXIT_CANCELLED

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from voicesmith.core.files import fsync_dir, write_temp
+from voicesmith.engines import runfiles
 from voicesmith.engines.base_models import EngineError
 
 MIB = 1 << 20
@@ -37,10 +38,12 @@ def save_atomically(state: Any, path: str | os.PathLike[str], **kwargs: Any) -> 
     def write(handle: Any) -> None:
         torch.save(state, handle, **kwargs)
 
+    runfiles.check(target)  # a taken-over attempt writes not even the temporary file
     try:
         temporary = write_temp(target.parent, write, prefix=f".{target.name}.")
     except (OSError, RuntimeError) as exc:
         raise disk_full(target, exc) or exc from exc
+    runfiles.stamp_checkpoint(target)
     os.replace(temporary, target)
     fsync_dir(target.parent)
 

@@ -204,7 +204,10 @@ class SampleWritingVits(Vits):
     def write_sample(self, wav: np.ndarray, path: Path) -> None:
         """Write float audio as a PCM16 WAV, atomically."""
         pcm = (np.clip(wav.reshape(-1), -1.0, 1.0) * 32767).astype(np.int16)
-        os.replace(write_wav_temp(pcm, self.config.audio.sample_rate, path.parent), path)
+        runfiles.check(path)
+        temporary = write_wav_temp(pcm, self.config.audio.sample_rate, path.parent)
+        runfiles.check(path)
+        os.replace(temporary, path)
 
 
 def build_trainer(
