@@ -85,6 +85,10 @@ class Settings(BaseSettings):
     # An inaudible mark in every synthesized clip (PerTh, with this installation's voice
     # signature under it) that `POST /api/v1/admin/detect` finds again; docs/WATERMARK.md.
     watermark: bool = True
+    # PerTh's part of the mark: recognised by Resemble's own detector too, but its change is
+    # 15.5 dB below the speech where the signature alone is 32 dB (docs/WATERMARK.md); false
+    # keeps only the signature, and torch out of an API process that speaks ONNX voices.
+    watermark_perth: bool = True
     wyoming_uri: str | None = None
     wyoming_zeroconf: bool = False
     # Every synthesis is audited with the text's length and SHA-256; true also keeps the text.
