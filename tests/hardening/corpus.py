@@ -160,6 +160,8 @@ JSON_CASES = [
     Bad("sharing-users-with-private", "json", "PUT", f"{VOICES}/myvoice/sharing", _json({"mode": "private", "users": ["alice"]}), needle="only with mode 'users'"),
     Bad("sharing-users-10000", "json", "PUT", f"{VOICES}/myvoice/sharing", _json({"mode": "users", "users": ["alice"] * 10_000}), needle="users"),
     Bad("audit-since-not-a-date", "json", "GET", f"{AUDIT}?since=yesterday", needle="since"),
+    Bad("audit-misspelt-filter", "json", "GET", f"{AUDIT}?usr=ada", needle="unknown audit filter 'usr'"),
+    Bad("audit-empty-filter-name", "json", "GET", f"{AUDIT}?=x&limit=2", needle="unknown audit filter"),
     Bad("audit-until-impossible-date", "json", "GET", f"{AUDIT}?until=2026-02-31", needle="until"),
     Bad("audit-since-after-until", "json", "GET", f"{AUDIT}?since=2026-11-02&until=2026-11-01", needle="is after until"),
     Bad("audit-limit-huge", "json", "GET", f"{AUDIT}?limit={10**30}", needle="limit"),

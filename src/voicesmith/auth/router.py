@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Query, Request, status
 
 from voicesmith.auth import audit_log, service
 from voicesmith.auth.audit import Action
@@ -23,13 +23,27 @@ from voicesmith.deps import (
     TokenDep,
     require_admin,
 )
+from voicesmith.errors import BadInput
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 admin_router = APIRouter(
     prefix="/api/v1/admin/users", tags=["users"], dependencies=[Depends(require_admin)]
 )
+FILTERS = ("actor", "voice", "action", "route", "since", "until", "limit", "offset", "cursor")
+
+
+def _known_filters(request: Request) -> None:
+    """Refuse a misspelt filter, which would otherwise widen the page to every row."""
+    unknown = sorted(set(request.query_params) - set(FILTERS))
+    if unknown:
+        names = ", ".join(repr(name) for name in unknown)
+        raise BadInput(f"unknown audit filter {names}; the filters are {', '.join(FILTERS)}")
+
+
 audit_router = APIRouter(
-    prefix="/api/v1/admin/audit", tags=["audit"], dependencies=[Depends(require_admin)]
+    prefix="/api/v1/admin/audit",
+    tags=["audit"],
+    dependencies=[Depends(require_admin), Depends(_known_filters)],
 )
 Name = Annotated[str | None, Query(min_length=1, max_length=128)]
 CURSOR = "the next_cursor of the page before"
