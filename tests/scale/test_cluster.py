@@ -169,7 +169,9 @@ def test_a_pending_job_the_queue_lost_is_trained_once_within_two_sweeps(cluster,
     waited = (row.started_at - row.created_at).total_seconds()
     # Queued again by the first sweep after it is one period old; +1 s for the tick.
     assert waited <= 2 * SWEEP_SECONDS + 1, waited
-    assert (done["attempt"], done["attempts"]) == (1, 0) and not done["warnings"]
+    assert (done["attempt"], done["attempts"]) == (1, 0)
+    # Consent's warning (VOICESMITH_CONSENT=warn) is the only one: no takeover was needed.
+    assert [w for w in done["warnings"] if "verified consent" not in w] == [], done["warnings"]
     log = runfiles.log_path(Path(row.output_dir)).read_text(encoding="utf-8")
     assert log.count("training starts on") == 1, log  # exactly once: the duplicates skipped
 
