@@ -59,6 +59,24 @@ def test_resume_takes_the_newest_attempt_over_a_later_step_of_an_older_one(tmp_p
     assert find_resume_dir(job_dir) == job_dir / "run-2"
 
 
+def test_coquis_checkpoint_rotation_keeps_the_newest_checkpoint_and_its_stamp(tmp_path):
+    from trainer.io import keep_n_checkpoints
+
+    runfiles.start_attempt(tmp_path, 1)
+    try:
+        for step in (1, 2):
+            checkpoint = runfiles.checkpoint_path(tmp_path, step)
+            checkpoint.write_bytes(b"weights")
+            runfiles.stamp_checkpoint(checkpoint)
+            keep_n_checkpoints(tmp_path, 1)  # what the Trainer runs after each save
+    finally:
+        runfiles.release(tmp_path, 1)
+    # Once a stamp named checkpoint_N.pth.attempt was kept here and the checkpoint deleted.
+    assert runfiles.checkpoint_path(tmp_path, 2).read_bytes() == b"weights"
+    assert runfiles.checkpoint_attempt(runfiles.checkpoint_path(tmp_path, 2)) == 1
+    assert not runfiles.checkpoint_path(tmp_path, 1).exists()
+
+
 def test_a_stopped_child_that_wakes_taken_over_exits_without_writing_a_byte(tmp_path):
     job_dir = tmp_path / "job"
     runfiles.start_attempt(job_dir, 1)

@@ -38,7 +38,10 @@ SNAPSHOT_DIR = "dataset"
 SNAPSHOT_MANIFEST = "snapshot.json"
 PHONEME_CACHE_DIR = "phoneme_cache"
 ATTEMPT_FILE = "attempt"  # the job's current attempt, written by the worker that claimed it
-ATTEMPT_SUFFIX = ".attempt"  # beside each checkpoint: the attempt that saved it
+# Beside each checkpoint, the attempt that saved it: attempt-checkpoint_4 for checkpoint_4.pth.
+# The name must match neither "checkpoint_*" (Coqui's rotation globs that and deletes the first
+# of what it finds, which was once the checkpoint itself), "*.pth" nor a temporary ".*" name.
+STAMP_PREFIX = "attempt-"
 ESTIMATE_FILE = "estimate.json"  # what a dry run (engines/training/probe.py) measured
 TRAINER_RUN_NAME = "run"  # the Trainer's own folder inside the run folder, until publish
 CHECKPOINT_RE = re.compile(r"^(checkpoint|best_model)_(\d+)\.pth$")
@@ -414,20 +417,30 @@ def stamp_checkpoint(path: Path) -> None:
     for folder, attempt in list(_held.items()):
         if path.absolute().is_relative_to(folder):
             check(path)
-            atomic_write_text(path.with_name(path.name + ATTEMPT_SUFFIX), f"{attempt}\n")
+            atomic_write_text(stamp_path(path), f"{attempt}\n")
 
 
 def checkpoint_attempt(path: Path) -> int:
     """The attempt that saved a checkpoint; 0 for one saved before attempts were stamped."""
     try:
-        return int(path.with_name(path.name + ATTEMPT_SUFFIX).read_text(encoding="utf-8"))
+        return int(stamp_path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return 0
 
 
+def stamp_path(checkpoint: Path) -> Path:
+    """Where the attempt that saved a checkpoint is written."""
+    return checkpoint.with_name(STAMP_PREFIX + checkpoint.stem)
+
+
+def is_stamp(path: Path) -> bool:
+    """Whether path is a checkpoint's attempt stamp."""
+    return path.name.startswith(STAMP_PREFIX) and not path.suffix
+
+
 def checkpoint_files(path: Path) -> list[Path]:
     """A checkpoint and its attempt stamp, for moving or deleting them together."""
-    stamp = path.with_name(path.name + ATTEMPT_SUFFIX)
+    stamp = stamp_path(path)
     return [path, stamp] if stamp.exists() else [path]
 
 

@@ -50,7 +50,7 @@ def publish(run_dir: Path, job_dir: Path, keep: int) -> None:
         # config.json is copied, not moved, so every checkpoint always sits next to one.
         runfiles.write_config(job_dir, (run_dir / CONFIG_FILE).read_text(encoding="utf-8"))
         for path in sorted(run_dir.iterdir()):
-            moved = path.suffix in (".pth", runfiles.ATTEMPT_SUFFIX)
+            moved = path.suffix == ".pth" or runfiles.is_stamp(path)
             if moved or path.name.startswith(("events.out", "trainer_")):
                 runfiles.check(job_dir)
                 os.replace(path, job_dir / path.name)

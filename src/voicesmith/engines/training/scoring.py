@@ -108,7 +108,8 @@ class Scorer:
         for folder in {run_dir, self.job_dir}:
             for path in folder.glob("checkpoint_*.pth"):
                 if runfiles.checkpoint_step(path) not in keep:
-                    path.unlink(missing_ok=True)
+                    for doomed in runfiles.checkpoint_files(path):
+                        doomed.unlink(missing_ok=True)
 
     def _report(self, entry: dict[str, Any], training: float) -> None:
         """Say what was scored and what scoring has cost, in the log and in progress."""
