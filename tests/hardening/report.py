@@ -22,6 +22,7 @@ AREAS = {
     "test_faults": "Faults",
     "test_security": "Security",
     "test_wyoming": "Wyoming",
+    "test_consent": "Consent",
 }
 SCALE_INTRO = """Faults across workers, in `tests/scale/` on real PostgreSQL and Redis with two
 workers (not counted in the table below, which is the hardening suite's):
