@@ -1,5 +1,6 @@
 """Marking every synthesized clip: PerTh's mark, under it this installation's voice signature."""
 
+import contextlib
 import hashlib
 import os
 import secrets
@@ -42,9 +43,9 @@ def _create_secret(path: Path) -> None:
     temporary = write_temp(path.parent, lambda handle: handle.write(text.encode()), prefix=".key.")
     try:
         os.chmod(temporary, 0o600)
-        os.link(temporary, path)  # fails when the file exists: no process replaces another's
-    except FileExistsError:
-        pass
+        # link fails when the file exists: no process replaces another's secret.
+        with contextlib.suppress(FileExistsError):
+            os.link(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
 
