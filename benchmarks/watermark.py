@@ -72,8 +72,17 @@ def _parse() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def _synthesis_time(work: Path, settings: Settings, repeats: int) -> tuple[float, float, str]:
-    """Median seconds per clip through Synthesizer.speak, watermark on and off, interleaved."""
+Timing = tuple[dict[str, float], str]
+# Each configuration of the mark timed against none: as shipped, and the signature alone.
+MARKS = {
+    "PerTh + signature (default)": {"watermark": True},
+    "signature alone (PERTH=false)": {"watermark": True, "watermark_perth": False},
+    "none": {"watermark": False},
+}
+
+
+def _synthesis_time(work: Path, settings: Settings, repeats: int) -> Timing:
+    """Median seconds per clip through Synthesizer.speak in each configuration, interleaved."""
     from voicesmith.engines.export import export_voice, make_random_model_dir
     from voicesmith.synthesis.service import Synthesizer, VoiceRef
 
@@ -81,18 +90,21 @@ def _synthesis_time(work: Path, settings: Settings, repeats: int) -> tuple[float
     print(export_voice(model_dir))
     ref = VoiceRef(name="bench", model_dir=model_dir)
     options = {"synthesis_backend": "onnx-int8", "synthesis_threads": 2}
-    on = Synthesizer(settings.model_copy(update={**options, "watermark": True}))
-    off = Synthesizer(settings.model_copy(update={**options, "watermark": False}))
-    for synth in (on, off):
-        synth.speak(ref, SENTENCE, speed=1.0)  # load the voice, and PerTh for `on`
-    with_mark, without = [], []
+    synths = {
+        name: Synthesizer(settings.model_copy(update={**options, **marks}))
+        for name, marks in MARKS.items()
+    }
+    for synth in synths.values():
+        synth.speak(ref, SENTENCE, speed=1.0)  # load the voice, and PerTh where it is used
+    times: dict[str, list[float]] = {name: [] for name in synths}
     for _ in range(repeats):
-        for synth, times in ((off, without), (on, with_mark)):
+        for name, synth in synths.items():
             started = time.perf_counter()
             speech = synth.speak(ref, SENTENCE, speed=1.0)
-            times.append(time.perf_counter() - started)
+            times[name].append(time.perf_counter() - started)
     seconds = len(speech.samples) / speech.sample_rate
-    return statistics.median(with_mark), statistics.median(without), f"{seconds:.1f} s clips"
+    medians = {name: statistics.median(found) for name, found in times.items()}
+    return medians, f"{seconds:.1f} s clips"
 
 
 def _espeak_clips(folder: Path, count: int) -> list[np.ndarray]:
@@ -108,11 +120,14 @@ def _espeak_clips(folder: Path, count: int) -> list[np.ndarray]:
     return clips
 
 
-def _print_timing(timing: tuple[float, float, str], repeats: int) -> None:
-    marked, plain, note = timing
-    print(f"\n(1) synthesis, int8 full-size VITS, {note}, median of {repeats}")
+def _print_timing(timing: Timing, repeats: int) -> None:
+    medians, note = timing
+    plain = medians["none"]
+    print(f"\n(1) synthesis, int8 full-size VITS, {note}, median of {repeats}; seconds per clip")
     print(f"{'':34} {'watermark':>10} {'none':>10} {'ratio':>8}   target <= 1.10x")
-    print(f"{'    seconds per clip':34} {marked:>10.3f} {plain:>10.3f} {marked / plain:>7.2f}x")
+    for name, marked in medians.items():
+        if name != "none":
+            print(f"{'    ' + name:34} {marked:>10.3f} {plain:>10.3f} {marked / plain:>7.2f}x")
 
 
 def _print_detection(
