@@ -162,7 +162,8 @@ class SampleWritingVits(Vits):
     def optimize(self, batch: dict[str, Any], trainer: Trainer) -> tuple[dict, dict[str, Any]]:
         """A step over the batch in accum_steps parts; unsplit, the Trainer's own step runs."""
         if self.accum_steps == 1:
-            # The base class declines (NotImplementedError), the Trainer's cue to run its own.
+            # The base class's optimize declines, which is how Coqui's Trainer knows to run
+            # its own step for a model that does not optimize itself.
             return super().optimize(batch, trainer)
         self.last_losses = {}
         return accumulate.step(trainer, batch, self.accum_steps)
