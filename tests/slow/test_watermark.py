@@ -11,6 +11,10 @@ import pytest
 from tests.conftest import ADMIN_PASSWORD, login, start_server, stop_server
 from tests.factories import fixture_clips, transcode
 from tests.slow.conftest import Api
+from voicesmith.config import Settings
+from voicesmith.core.files import write_wav_temp
+from voicesmith.datasets.audio import TARGET_RATE, decode_to_pcm16
+from voicesmith.synthesis.watermarking import Marker
 
 pytestmark = pytest.mark.slow
 SPEAK = "/api/v1/synthesize-trained"
@@ -59,8 +63,21 @@ def spoken(server: Api, tiny_job) -> tuple[str, bytes]:
 def test_the_api_output_carries_the_voice_and_installation(server, spoken):
     job_id, wav = spoken
     found = detect(server, "spoken.wav", wav)
-    assert found["watermarked"] is True and found["score"] > 0.5, found
+    # Only the signature is asserted here: a tiny voice trained for seconds speaks noise,
+    # which PerTh, a network trained on speech, marks on some runs and not on others.
+    assert found["watermarked"] is True, found
     assert found["voice"] == job_id and found["installation"].startswith("vs-"), found
+
+
+def test_marked_real_speech_carries_perth_and_the_voice(server, spoken, tmp_path):
+    job_id, _ = spoken
+    settings = Settings(data_dir=server.data_dir, admin_password=ADMIN_PASSWORD)
+    path, _ = fixture_clips()[0]
+    clean = decode_to_pcm16(path, max_seconds=60).samples.astype(np.float32) / 32768.0
+    marked = Marker(settings).mark(clean, TARGET_RATE, job_id)
+    pcm = (np.clip(marked, -1, 1) * 32767).astype(np.int16)
+    found = detect(server, "marked.wav", write_wav_temp(pcm, TARGET_RATE, tmp_path).read_bytes())
+    assert found["score"] == 1.0 and found["voice"] == job_id, found
 
 
 def test_the_watermark_survives_an_mp3_round_trip(server, spoken, tmp_path):
