@@ -207,6 +207,14 @@ _LIFTED: dict[str, str] = {}
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    """The environment of the processes tests start: shared bytecode, no TensorBoard figures."""
+    # Drawing TensorBoard's figures costs a tiny job 3.5 s of its 17, and the suite trains
+    # about 40 jobs. The fresh-clone test trains with them, as a user's job does.
+    os.environ.setdefault("VOICESMITH_TRAINING_FIGURES", "false")
+    _share_bytecode()
+
+
+def _share_bytecode() -> None:
     """The processes tests start share compiled bytecode, even with PYTHONDONTWRITEBYTECODE set.
 
     Each server, worker, CLI run and training child imports thousands of modules; without .pyc

@@ -130,3 +130,13 @@ def write_pcm(path: Path, audio: np.ndarray, rate: int) -> Path:
         wav.setframerate(rate)
         wav.writeframes(samples.tobytes())
     return path
+
+
+def tensorboard_counts(job_dir: Path) -> dict[str, int]:
+    """How many scalar, image and audio tags the job's TensorBoard events hold."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    (events,) = job_dir.glob("events.out.tfevents.*")
+    reader = EventAccumulator(str(events), size_guidance={"images": 0, "scalars": 0, "audio": 0})
+    reader.Reload()
+    return {kind: len(reader.Tags()[kind]) for kind in ("scalars", "images", "audio")}

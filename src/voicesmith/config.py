@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     # Whether a completed job also makes an int8 copy of model.onnx (kept only when faster);
     # off saves its calibration (a minute on CPU for a full-size voice) after every job.
     int8_copy: bool = True
+    # TensorBoard's spectrogram and alignment figures at each evaluation; drawing them costs
+    # 2-4 s an evaluation on a CPU, and the web UI charts the losses and plays the samples.
+    training_figures: bool = True
     # auto: the int8 model when training left one, else model.onnx, else PyTorch.
     synthesis_backend: Literal["auto", "onnx-int8", "onnx", "torch"] = "auto"
     # tcp://HOST:PORT: `voicesmith serve` also runs the Wyoming (Home Assistant) server there.

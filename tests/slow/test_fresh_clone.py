@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.conftest import free_port, without_bytecode_cache
-from tests.factories import read_pcm, readme_block
+from tests.factories import read_pcm, readme_block, tensorboard_counts
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,6 +90,9 @@ def test_make_run_serves_from_the_lock_and_the_readme_session_trains(fresh_clone
     assert '"status":"stored","dataset":"lj","stored":8' in done.stdout, done.stdout
     assert done.stdout.rstrip().endswith("completed"), done.stdout[-4000:]
     samples, rate = read_pcm(clone / "hello.wav")
+    # By default a job draws TensorBoard's figures too, which the rest of the suite turns off.
+    (events,) = (clone / "var" / "training_runs").glob("*/events.out.tfevents.*")
+    assert tensorboard_counts(events.parent)["images"] > 0
     assert rate == 22050 and len(samples) > 0.3 * rate
     # The clone's environment is the lock's: torch is the pinned release, not a newer one.
     torch = subprocess.run(

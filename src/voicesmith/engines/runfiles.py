@@ -93,6 +93,7 @@ class RunSpec:
     grad_accum_steps: int = 1
     memory_limit_mb: int | None = None  # the data memory cap on CPU hosts; None is none
     int8: bool = True  # make model.int8.onnx after the export
+    figures: bool = True  # TensorBoard's spectrogram and alignment figures; scalars always
     attempt: int | None = None  # the claim this run is; None for a child started by hand
 
 

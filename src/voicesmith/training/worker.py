@@ -71,6 +71,7 @@ def job_spec(*, settings: Settings, job: Job) -> dict[str, Any]:
         "grad_accum_steps": params.get("grad_accum_steps", 1),
         "memory_limit_mb": settings.training_memory_limit_mb or None,
         "int8": settings.int8_copy,
+        "figures": settings.training_figures,
         "learning_rate": params.get("learning_rate"),
         "eval_split": params.get("eval_split"),
         "save_every_steps": params.get("save_every_steps"),

@@ -82,7 +82,9 @@ def prepare_trainer(
     check_vocabulary(config, spec.dataset_dir)
     samples = vits.load_samples(config, spec.dataset_dir, spec.eval_split, config.training_seed)
     samples_dir = job_dir / runfiles.SAMPLES_DIR
-    watcher.model = model = vits.SampleWritingVits(config, samples_dir, spec.grad_accum_steps)
+    watcher.model = model = vits.SampleWritingVits(
+        config, samples_dir, spec.grad_accum_steps, figures=spec.figures
+    )
     snapshot = runfiles.read_snapshot_manifest(spec.dataset_dir)
     runfiles.write_finetune_config(job_dir, with_snapshot(model.config.to_json(), snapshot))
     if continue_dir is not None:

@@ -153,10 +153,13 @@ def read_transcripts(dataset_dir: Path) -> dict[str, str]:
 class SampleWritingVits(Vits):
     """VITS that keeps the last step's losses and writes its test sentences as WAV files."""
 
-    def __init__(self, config: VitsConfig, samples_dir: Path, accum_steps: int = 1) -> None:
+    def __init__(
+        self, config: VitsConfig, samples_dir: Path, accum_steps: int = 1, *, figures: bool = True
+    ) -> None:
         super().__init__(config)
         self.samples_dir = samples_dir
         self.accum_steps = accum_steps  # parts each step's batch is split in (after an OOM)
+        self.figures = figures  # draw TensorBoard's figures (VOICESMITH_TRAINING_FIGURES)
         self.last_losses: dict[str, float] = {}
 
     def optimize(self, batch: dict[str, Any], trainer: Trainer) -> tuple[dict, dict[str, Any]]:
@@ -194,9 +197,20 @@ class SampleWritingVits(Vits):
         finally:
             self.inference_noise_scale, self.inference_noise_scale_dp = scales
 
+    def train_log(self, batch: dict, outputs: dict, logger: Any, steps: int) -> None:
+        """The epoch's figures and audio for TensorBoard, when figures are on."""
+        if self.figures:
+            super().train_log(batch, outputs, logger, steps)
+
+    def eval_log(self, batch: dict, outputs: dict, logger: Any, steps: int) -> None:
+        """The evaluation's figures and audio for TensorBoard, when figures are on."""
+        if self.figures:
+            super().eval_log(batch, outputs, logger, steps)
+
     def test_log(self, outputs: dict[str, Any], logger: Any, steps: int) -> None:
-        """Log to TensorBoard as usual, and write samples/step_<step>_<n>.wav."""
-        super().test_log(outputs, logger, steps)
+        """Log to TensorBoard, and write samples/step_<step>_<n>.wav."""
+        # Without figures the samples still reach TensorBoard; only the alignment plots stay out.
+        super().test_log(outputs if self.figures else {"audios": outputs["audios"]}, logger, steps)
         for name, wav in outputs["audios"].items():
             index = name.split("-", 1)[0]
             path = self.samples_dir / runfiles.sample_name(steps, index)
