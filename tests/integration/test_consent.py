@@ -3,6 +3,7 @@
 The recordings judged by ASR and the speaker encoder are in tests/slow/test_consent.py.
 """
 
+import getpass
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -276,3 +277,4 @@ def test_the_cli_refuses_under_require_and_takes_an_override(
         record = session.scalars(select(ConsentRecord)).one()
         job_id = done.output.split()[1].rstrip(";")
         assert (record.status, record.reason, record.job_id) == ("override", REASON, job_id)
+        assert record.created_by == f"cli:{getpass.getuser()}"

@@ -1,5 +1,6 @@
 """What every command shares: settings with command-line values, the database, domain errors."""
 
+import getpass
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -22,6 +23,11 @@ def settings_for(data_dir: Path | None, **overrides: object) -> Settings:
     if data_dir is not None:
         overrides["data_dir"] = data_dir
     return Settings(**overrides)
+
+
+def cli_actor() -> str:
+    """Who the audit trail names for a command run on the server itself: its system user."""
+    return f"cli:{getpass.getuser()}"
 
 
 def open_database(settings: Settings) -> sessionmaker[Session]:

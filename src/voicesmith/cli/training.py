@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from voicesmith.cli.common import DataDirOpt, open_database, or_exit, settings_for
+from voicesmith.cli.common import DataDirOpt, cli_actor, open_database, or_exit, settings_for
 from voicesmith.db import session_scope
 
 if TYPE_CHECKING:
@@ -58,7 +58,11 @@ def train(
     if consent_override_reason:
         start["consent_override_reason"] = consent_override_reason
     with session_scope(sessions) as session:
-        job = or_exit(lambda: service.submit(session=session, settings=settings, request=start))
+        job = or_exit(
+            lambda: service.submit(
+                session=session, settings=settings, request=start, actor=cli_actor()
+            )
+        )
     tasks.register(build_huey(settings), lambda: None)(job.id)
     typer.echo(f"queued {job.id}; output in {job.output_dir}")
     if follow:

@@ -63,9 +63,16 @@ def trainable(
 
 
 def submit(
-    *, session: Session, settings: Settings, request: dict[str, Any], owner: str | None = None
+    *,
+    session: Session,
+    settings: Settings,
+    request: dict[str, Any],
+    owner: str | None = None,
+    actor: str | None = None,
 ) -> Job:
     """Validate a start request, create its pending job row and freeze the dataset for it."""
+    # owner is the admin the voice will belong to; actor names a caller without an account
+    # (the CLI's system user), so that a consent override is never audited as nobody's.
     reason = _override_reason(request)
     with trainable(session=session, settings=settings, request=request) as found:
         name, clips = found.name, found.clips
@@ -83,7 +90,7 @@ def submit(
             owner=owner,
         )
         if reason:
-            consent.note_override(session=session, job=job, reason=reason, admin=owner)
+            consent.note_override(session=session, job=job, reason=reason, admin=owner or actor)
         _freeze(session, settings, job, found.rows())
         freeze_speaker(Path(job.output_dir), clips)
     _log_warnings(job)
