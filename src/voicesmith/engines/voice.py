@@ -109,8 +109,11 @@ def load_voice(
     checkpoint: Path | None = None,
     backend: str = "auto",
     threads: int = 2,
+    spin: bool = True,
 ) -> Voice:
     """The voice in model_dir: ONNX (int8 first) if exported from the checkpoint, else PyTorch."""
+    # spin: whether ONNX Runtime's threads spin after a run, waiting for the next; that is
+    # faster for back-to-back runs, and steals the CPU from work that follows each run.
     if backend not in BACKENDS:
         raise VoiceError(f"unknown backend {backend!r}; use one of {', '.join(BACKENDS)}")
     config = read_config(model_dir / CONFIG_FILE)
@@ -118,7 +121,9 @@ def load_voice(
     for name, filename in ONNX_BACKENDS.items():
         if backend in ("auto", name):
             path, explicit = model_dir / filename, checkpoint is not None
-            found = _onnx_voice(config, path, source, explicit, name, threads, backend == name)
+            found = _onnx_voice(
+                config, path, source, explicit, name, (threads, spin), backend == name
+            )
             if found is not None:
                 return found
     return _torch_voice(config, source, threads)
@@ -130,7 +135,7 @@ def _onnx_voice(  # noqa: PLR0913 - the loader's state, passed through
     source: Path,
     explicit: bool,
     backend: str,
-    threads: int,
+    cpu: tuple[int, bool],
     required: bool,
 ) -> "OnnxVoice | None":
     """The ONNX voice in path if exported from source; else None, or VoiceError when required."""
@@ -141,7 +146,7 @@ def _onnx_voice(  # noqa: PLR0913 - the loader's state, passed through
                 f"`python -m voicesmith.engines.export {path.parent}`"
             )
         return None
-    session = _onnx_session(path, threads)
+    session = _onnx_session(path, *cpu)
     if _exported_from(session, source, explicit=explicit):
         return OnnxVoice(config, session, path.stat().st_size, backend)
     if required:
@@ -227,13 +232,14 @@ def _exported_from(
     return all(stamp[key] == current[key] for key in STAMP_KEYS)
 
 
-def _onnx_session(path: Path, threads: int) -> "onnxruntime.InferenceSession":
-    """An ONNX Runtime CPU session using `threads` threads per run."""
+def _onnx_session(path: Path, threads: int, spin: bool) -> "onnxruntime.InferenceSession":
+    """An ONNX Runtime CPU session using `threads` threads per run, spinning or not after it."""
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
     try:
         return onnxruntime.InferenceSession(
             str(path), sess_options=options, providers=["CPUExecutionProvider"]

@@ -59,6 +59,11 @@ class Marker:
         self.perth = settings.watermark_perth
         self._installation: Installation | None = None
 
+    @property
+    def uses_perth(self) -> bool:
+        """Whether each clip goes through PerTh's network after synthesis."""
+        return self.enabled and self.perth
+
     def mark(self, samples: np.ndarray, rate: int, voice: str, *, offset: int = 0) -> np.ndarray:
         """The samples with the voice's signature and PerTh's mark; offset continues a stream."""
         if not self.enabled or not len(samples):
