@@ -268,8 +268,8 @@ class Synthesizer:
                     checkpoint=ref.checkpoint,
                     backend=self.settings.synthesis_backend,
                     threads=self.settings.synthesis_threads,
-                    # PerTh marks each clip right after its run, on the same cores: measured by
-                    # benchmarks/watermark.py, spinning made it 1.17x where not spinning is 1.05x.
+                    # PerTh marks each clip right after its run, on the same cores, and took
+                    # twice as long beside spinning threads (benchmarks/watermark.py).
                     spin=not self.marker.uses_perth,
                 )
             except VoiceError as exc:
