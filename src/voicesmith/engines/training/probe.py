@@ -49,7 +49,9 @@ def build_trainer(spec: RunSpec, job_dir: Path, progress: Progress) -> "Trainer"
     check_vocabulary(config, spec.dataset_dir)
     samples = vits.load_samples(config, spec.dataset_dir, spec.eval_split, config.training_seed)
     (job_dir / runfiles.SAMPLES_DIR).mkdir(exist_ok=True)
-    model = vits.SampleWritingVits(config, job_dir / runfiles.SAMPLES_DIR, spec.grad_accum_steps)
+    model = vits.SampleWritingVits(
+        config, job_dir / runfiles.SAMPLES_DIR, spec.grad_accum_steps, figures=spec.figures
+    )
     args = TrainerArgs(restore_path=str(base.checkpoint) if base else "")
     trainer = vits.build_trainer(model.config, model, samples, args, {})
     trainer.keep_avg_train, trainer.keep_avg_eval = KeepAverage(), KeepAverage()
